@@ -1,0 +1,163 @@
+"""The bi-encoder (dual tower): one BERT encodes each sentence alone; similarity is the cosine of two vectors.
+
+Taught in notebook 03; notebook 04 uses ``BiEncoder.encode`` to index the corpus.
+"""
+from __future__ import annotations
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+from transformers import BertConfig, BertModel, BertPreTrainedModel
+from transformers.modeling_outputs import SequenceClassifierOutput
+
+from .inference import autocast, length_sorted_batches
+
+SIDES = ("1", "2")
+POOLINGS = ("pooler", "mean", "cls")
+LOSSES = ("cosine_embedding", "cosent")
+
+
+def mean_pool(hidden: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+    """Average of the token vectors, padding excluded."""
+    mask = attention_mask.unsqueeze(-1).to(hidden.dtype)
+    return (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
+
+
+def cosent_loss(cosine: torch.Tensor, labels: torch.Tensor, scale: float = 20.0) -> torch.Tensor:
+    """CoSENT: every 相似 pair should score above every 不相似 pair of the batch.
+
+    loss = log(1 + sum over (pos i, neg j) of exp(scale * (cos_j - cos_i))).
+    """
+    differences = scale * (cosine[None, :] - cosine[:, None])  # [i, j] = cos_j - cos_i
+    positive_over_negative = (labels[:, None] > labels[None, :]).to(differences.dtype)
+    differences = differences - (1 - positive_over_negative) * 1e12
+    zero = torch.zeros(1, dtype=differences.dtype, device=differences.device)
+    return torch.logsumexp(torch.cat([zero, differences.reshape(-1)]), dim=0).clone()  # Trainer scales it in place
+
+
+class BiEncoder(BertPreTrainedModel):
+    """Encodes ``input_ids_1`` and ``input_ids_2`` separately and returns their cosine as ``logits``.
+
+    Config fields added to ``BertConfig`` (saved with ``save_pretrained``):
+    ``pooling`` (pooler | mean | cls), ``loss`` (cosine_embedding | cosent), ``margin``, ``threshold``.
+    Labels are 0/1 like everywhere in the series; ``CosineEmbeddingLoss`` gets them as -1/1.
+    """
+
+    config_class = BertConfig
+
+    def __init__(self, config: BertConfig, **settings):
+        for name, value in settings.items():  # from_pretrained(path, pooling="mean", loss="cosent")
+            setattr(config, name, value)
+        super().__init__(config)
+        config.pooling = getattr(config, "pooling", "pooler")
+        config.loss = getattr(config, "loss", "cosine_embedding")
+        config.margin = getattr(config, "margin", 0.3)
+        config.threshold = getattr(config, "threshold", 0.8)
+        if config.pooling not in POOLINGS or config.loss not in LOSSES:
+            raise ValueError(f"pooling must be one of {POOLINGS} and loss one of {LOSSES}, "
+                             f"got {config.pooling!r} and {config.loss!r}")
+        self.bert = BertModel(config, add_pooling_layer=config.pooling == "pooler")
+        self.post_init()
+
+    def embed(self, input_ids, attention_mask, token_type_ids=None) -> torch.Tensor:
+        """One vector per sentence, by the configured pooling (not normalised)."""
+        output = self.bert(input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids)
+        if self.config.pooling == "pooler":
+            return output.pooler_output
+        if self.config.pooling == "cls":
+            return output.last_hidden_state[:, 0]
+        return mean_pool(output.last_hidden_state, attention_mask)
+
+    def forward(self, input_ids_1, attention_mask_1, input_ids_2, attention_mask_2,
+                token_type_ids_1=None, token_type_ids_2=None, labels=None, **kwargs):
+        vectors_1 = self.embed(input_ids_1, attention_mask_1, token_type_ids_1)
+        vectors_2 = self.embed(input_ids_2, attention_mask_2, token_type_ids_2)
+        cosine = F.cosine_similarity(vectors_1.float(), vectors_2.float())
+        loss = None
+        if labels is not None:
+            labels = labels.float()
+            if self.config.loss == "cosent":
+                loss = cosent_loss(cosine, labels)
+            else:
+                targets = torch.where(labels > 0, 1.0, -1.0)
+                loss = nn.CosineEmbeddingLoss(margin=self.config.margin)(vectors_1, vectors_2, targets)
+        return SequenceClassifierOutput(loss=loss, logits=cosine)
+
+    @torch.inference_mode()
+    def encode(self, sentences, tokenizer, batch_size: int = 64, max_length: int = 128) -> np.ndarray:
+        """Unit-length vectors for a list of sentences: length-sorted batches, no autograd."""
+        if isinstance(sentences, str):
+            raise ValueError("encode takes a list of sentences, got one string: wrap it in a list")
+        for index, sentence in enumerate(sentences):
+            if not isinstance(sentence, str) or not sentence.strip():
+                raise ValueError(f"sentences[{index}] must be a non-empty string, got {sentence!r}")
+        self.eval()
+        encoded = tokenizer(list(sentences), truncation=True, max_length=max_length)
+        lengths = [len(ids) for ids in encoded["input_ids"]]
+        vectors = np.empty((len(sentences), self.config.hidden_size), dtype=np.float32)
+        for batch in length_sorted_batches(lengths, batch_size):
+            inputs = tokenizer.pad({key: [encoded[key][i] for i in batch] for key in encoded},
+                                   return_tensors="pt").to(self.device)
+            with autocast(self.device):
+                embedded = self.embed(**inputs)
+            vectors[batch] = F.normalize(embedded.float(), dim=-1).cpu().numpy()
+        return vectors
+
+
+class PairCollator:
+    """Pads sentence 1 and sentence 2 of each pair separately, each to its own longest in the batch."""
+
+    def __init__(self, tokenizer):
+        self.tokenizer = tokenizer
+
+    def __call__(self, features: list[dict]) -> dict[str, torch.Tensor]:
+        batch = {}
+        for side in SIDES:
+            keys = [key for key in features[0] if key.endswith(f"_{side}")]
+            padded = self.tokenizer.pad([{key[:-2]: f[key] for key in keys} for f in features],
+                                        return_tensors="pt")
+            batch.update({f"{key}_{side}": value for key, value in padded.items()})
+        if "labels" in features[0] or "label" in features[0]:
+            batch["labels"] = torch.tensor([f.get("labels", f.get("label")) for f in features], dtype=torch.float)
+        return batch
+
+
+def tokenize_sides(dataset, tokenizer, max_length: int = 128):
+    """Adds ``input_ids_1`` / ``attention_mask_1`` / ... and ``length`` (both sides) for length grouping."""
+    def encode(batch):
+        columns = {}
+        for side in SIDES:
+            encoded = tokenizer(batch[f"sentence{side}"], truncation=True, max_length=max_length,
+                                return_token_type_ids=False)
+            columns.update({f"{key}_{side}": value for key, value in encoded.items()})
+        columns["length"] = [len(a) + len(b) for a, b in zip(columns["input_ids_1"], columns["input_ids_2"])]
+        return columns
+
+    return dataset.map(encode, batched=True)
+
+
+def pair_cosines(model: BiEncoder, tokenizer, dataset, batch_size: int = 64, max_length: int = 128) -> np.ndarray:
+    """Cosine of each (sentence1, sentence2) of a dataset, in dataset order, via ``BiEncoder.encode``."""
+    first = model.encode(dataset["sentence1"], tokenizer, batch_size, max_length)
+    second = model.encode(dataset["sentence2"], tokenizer, batch_size, max_length)
+    return (first * second).sum(axis=1)
+
+
+def mixed_length_order(labels, lengths, batch_size: int, seed: int = 42) -> np.ndarray:
+    """A training order for in-batch losses such as CoSENT: each run of ``batch_size`` holds both labels in
+    their share, each label's pairs of similar length (little padding); the order of the batches is random.
+
+    Use it with ``dataset.select(order)`` and ``train_sampling_strategy="sequential"``.
+    """
+    rng = np.random.default_rng(seed)
+    labels, lengths = np.asarray(labels), np.asarray(lengths)
+    quantile = np.empty(len(labels))
+    for value in np.unique(labels):  # rank each pair by length among the pairs of its own label
+        members = np.flatnonzero(labels == value)
+        ranked = members[np.lexsort((rng.random(len(members)), lengths[members]))]
+        quantile[ranked] = (np.arange(len(ranked)) + 0.5) / len(ranked)
+    order = np.argsort(quantile, kind="stable")
+    batches = [order[start:start + batch_size] for start in range(0, len(order), batch_size)]
+    tail = [] if len(batches[-1]) == batch_size else [batches.pop()]
+    return np.concatenate([batches[i] for i in rng.permutation(len(batches))] + tail)

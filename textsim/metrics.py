@@ -1,0 +1,64 @@
+"""Offline classification metrics (scikit-learn) and thresholds chosen on the validation split.
+
+``evaluate.load("accuracy")`` downloads its script from the Hub, so it fails offline; scikit-learn does not.
+Taught in notebook 01 (section 4); thresholds in notebook 02.
+"""
+from __future__ import annotations
+
+import numpy as np
+from sklearn.metrics import accuracy_score, precision_recall_fscore_support
+
+
+def classification_metrics(labels, predictions) -> dict[str, float]:
+    """Accuracy, and F1 / precision / recall of the positive class (label 1, 相似)."""
+    labels, predictions = np.asarray(labels).astype(int), np.asarray(predictions).astype(int)
+    if labels.shape != predictions.shape or labels.size == 0:
+        raise ValueError(f"labels {labels.shape} and predictions {predictions.shape} must be equal, non-empty")
+    precision, recall, f1, _ = precision_recall_fscore_support(
+        labels, predictions, average="binary", pos_label=1, zero_division=0)
+    return {"accuracy": float(accuracy_score(labels, predictions)), "f1": float(f1),
+            "precision": float(precision), "recall": float(recall)}
+
+
+def majority_baseline(labels) -> float:
+    """Accuracy of always answering the most frequent label: every model must beat it."""
+    counts = np.bincount(np.asarray(labels).astype(int), minlength=2)
+    return float(counts.max() / counts.sum())
+
+
+def best_threshold(scores, labels, metric: str = "accuracy") -> float:
+    """The cut that maximises ``metric`` when ``score >= cut`` means 相似; midpoints between scores."""
+    scores, labels = np.asarray(scores, dtype=float), np.asarray(labels).astype(int)
+    cuts = np.unique(scores)
+    candidates = np.concatenate([[cuts[0] - 1e-6], (cuts[:-1] + cuts[1:]) / 2, [cuts[-1] + 1e-6]])
+    values = [classification_metrics(labels, scores >= cut)[metric] for cut in candidates]
+    return float(candidates[int(np.argmax(values))])
+
+
+def metrics_at(scores, labels, threshold: float) -> dict[str, float]:
+    return classification_metrics(labels, np.asarray(scores) >= threshold)
+
+
+def metric_curve(scores, labels, thresholds) -> dict[str, list[float]]:
+    """Accuracy and F1 at each threshold, for the threshold plot of notebook 02."""
+    rows = [metrics_at(scores, labels, t) for t in thresholds]
+    return {name: [row[name] for row in rows] for name in ("accuracy", "f1")}
+
+
+def trainer_metrics(threshold: float | None = 0.5):
+    """A Trainer ``compute_metrics``: argmax over 2 logits, else ``score >= threshold`` for one score.
+
+    ``threshold=None`` picks the best cut on the evaluated (validation) split itself and reports it, so that
+    checkpoints of a bi-encoder are compared at their own best threshold. Labels may be 0/1, floats
+    (regression) or -1/1 (``CosineEmbeddingLoss``): positive means 相似.
+    """
+    def compute(eval_prediction) -> dict[str, float]:
+        scores = eval_prediction.predictions
+        scores = scores[0] if isinstance(scores, tuple) else scores
+        labels = np.asarray(eval_prediction.label_ids).reshape(-1) > 0
+        if scores.ndim == 2 and scores.shape[1] == 2:
+            return classification_metrics(labels, scores.argmax(axis=1))
+        cut = best_threshold(scores.reshape(-1), labels) if threshold is None else threshold
+        return {**classification_metrics(labels, scores.reshape(-1) >= cut), "threshold": float(cut)}
+
+    return compute

@@ -1,0 +1,77 @@
+"""``pipeline("sentence-similarity")``: the bi-encoder as a real transformers Pipeline.
+
+Taught in notebook 03 (part 1 rebuilds the seed's hand-written pipeline; this is the registered version).
+"""
+from __future__ import annotations
+
+import torch.nn.functional as F
+from transformers import Pipeline
+from transformers.pipelines import PIPELINE_REGISTRY
+
+from .biencoder import SIDES, BiEncoder
+from .data import LABEL_NAMES
+from .inference import check_pairs
+
+TASK = "sentence-similarity"
+
+
+class SentenceSimilarityPipeline(Pipeline):
+    """Scores one pair or a list of pairs: ``{"score": cosine, "label": 相似 | 不相似}``.
+
+    A pair is ``("s1", "s2")`` or ``{"text": "s1", "text_pair": "s2"}``. ``threshold`` defaults to the one saved
+    in the model's config (chosen on validation in notebook 03); ``return_vectors=True`` adds both vectors.
+    """
+
+    _load_processor = False
+    _load_image_processor = False
+    _load_feature_extractor = False
+    _load_tokenizer = True
+
+    def __call__(self, inputs, **kwargs):
+        if _is_single_pair(inputs):
+            return super().__call__(_as_dict(check_pairs([inputs], "inputs")[0]), **kwargs)
+        return super().__call__([_as_dict(pair) for pair in check_pairs(inputs, "inputs")], **kwargs)
+
+    def _sanitize_parameters(self, threshold=None, return_vectors=None, max_length=None):
+        preprocess = {"max_length": max_length} if max_length is not None else {}
+        postprocess = {}
+        if threshold is not None:
+            postprocess["threshold"] = float(threshold)
+        if return_vectors is not None:
+            postprocess["return_vectors"] = bool(return_vectors)
+        return preprocess, {}, postprocess
+
+    def preprocess(self, pair, max_length=None):
+        max_length = max_length or min(self.tokenizer.model_max_length, self.model.config.max_position_embeddings)
+        inputs = {}
+        for side, key in zip(SIDES, ("text", "text_pair")):
+            encoded = self.tokenizer(pair[key], truncation=True, max_length=max_length, return_tensors="pt",
+                                     return_token_type_ids=False)
+            inputs.update({f"{name}_{side}": value for name, value in encoded.items()})
+        return inputs
+
+    def _forward(self, inputs):
+        vectors = [F.normalize(self.model.embed(inputs[f"input_ids_{side}"], inputs[f"attention_mask_{side}"])
+                               .float(), dim=-1) for side in SIDES]
+        return {"vectors_1": vectors[0], "vectors_2": vectors[1], "score": (vectors[0] * vectors[1]).sum(-1)}
+
+    def postprocess(self, outputs, threshold=None, return_vectors=False):
+        threshold = self.model.config.threshold if threshold is None else threshold
+        score = float(outputs["score"].reshape(-1)[0])
+        result = {"score": score, "label": LABEL_NAMES[int(score >= threshold)]}
+        if return_vectors:
+            result.update({f"vectors_{side}": outputs[f"vectors_{side}"].reshape(-1).tolist() for side in SIDES})
+        return result
+
+
+def _is_single_pair(inputs) -> bool:
+    if isinstance(inputs, dict):
+        return True
+    return isinstance(inputs, (tuple, list)) and len(inputs) == 2 and all(isinstance(s, str) for s in inputs)
+
+
+def _as_dict(pair: tuple[str, str]) -> dict[str, str]:
+    return {"text": pair[0], "text_pair": pair[1]}
+
+
+PIPELINE_REGISTRY.register_pipeline(TASK, pipeline_class=SentenceSimilarityPipeline, pt_model=BiEncoder)

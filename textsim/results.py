@@ -1,0 +1,51 @@
+"""Results files: what each notebook measured, with the profile, model, hardware and library versions.
+
+Taught in notebook 01 (last section); ``make run`` collects them into ``results/<profile>/summary.md``.
+"""
+from __future__ import annotations
+
+import json
+import platform
+from datetime import datetime, timezone
+from importlib.metadata import version
+from pathlib import Path
+
+from .config import Profile
+
+LIBRARIES = ("torch", "transformers", "datasets", "scikit-learn", "faiss-cpu", "numpy")
+
+
+def library_versions() -> dict[str, str]:
+    found = {"python": platform.python_version()}
+    for name in LIBRARIES:
+        try:
+            found[name] = version(name)
+        except Exception:
+            found[name] = "not installed"
+    return found
+
+
+def metric_row(recipe: str, metrics: dict, threshold: float | None, threshold_source: str, **extra) -> dict:
+    """One line of the summary table: a recipe's test metrics and where its threshold came from."""
+    row = {"recipe": recipe, **{k: round(float(metrics[k]), 4) for k in ("accuracy", "f1", "precision", "recall")},
+           "threshold": None if threshold is None else round(float(threshold), 4),
+           "threshold_source": threshold_source}
+    row.update(extra)
+    return row
+
+
+def write_results(profile: Profile, notebook: str, **fields) -> Path:
+    """``results/<profile>/<notebook>.json`` with the run's context added."""
+    record = {"notebook": notebook, "profile": profile.name, "model": profile.model, "seed": profile.seed,
+              **fields, "versions": library_versions(), "platform": platform.platform(),
+              "finished_at": datetime.now(timezone.utc).isoformat(timespec="seconds")}
+    path = profile.results_dir / f"{notebook}.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(record, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    return path
+
+
+def read_results(profile: Profile, notebook: str) -> dict | None:
+    """A notebook's results under this profile, or None when that notebook has not run yet."""
+    path = profile.results_dir / f"{notebook}.json"
+    return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else None
