@@ -1,0 +1,345 @@
+"""Speed benchmark: the seed's code path against ours, on the same model (m3e-small) and the same data.
+
+Run with ``make bench`` (or ``python benchmarks/bench.py --size tiny --out /tmp/bench``); writes
+``bench.json`` and ``bench.md`` in ``--out``. See benchmarks/README.md for what each section measures.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+from unittest import mock
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+import transformers  # noqa: E402
+from transformers import (AutoTokenizer, BertForSequenceClassification, DataCollatorWithPadding,  # noqa: E402
+                          default_data_collator, pipeline)
+from transformers.trainer_pt_utils import LengthGroupedSampler  # noqa: E402
+
+import textsim  # noqa: E402
+import textsim.pipelines  # noqa: E402,F401  (registers pipeline("sentence-similarity"))
+from textsim.biencoder import BiEncoder, PairCollator, pair_cosines, tokenize_sides  # noqa: E402
+from textsim.inference import score_pairs  # noqa: E402
+from textsim.results import library_versions  # noqa: E402
+
+SEED = 42
+LOAD_AT_START = os.getloadavg() if hasattr(os, "getloadavg") else None  # other work on the machine skews timings
+MAX_LENGTH = 128
+SIZES = {  # tiny: a smoke run for the tests (well under a minute); full: `make bench` (minutes on 2 CPU cores)
+    "tiny": dict(train_rows=200, batch=4, warmup=1, steps=1, reps=2, pairs=16, seed_pairs=8,
+                 corpus=200, corpus_sample=64, candidates=32, queries=3),
+    "full": dict(train_rows=8000, batch=32, warmup=1, steps=2, reps=3, pairs=1000, seed_pairs=100,
+                 corpus=None, corpus_sample=2000, candidates=1000, queries=20),
+}  # seed_pairs: the one-pair-at-a-time loops run at a steady rate per pair, so a sample of the pairs is enough
+
+
+# ---------------------------------------------------------------- 0. helpers: timing, statistics, setup
+def sync(device: torch.device) -> None:
+    if device.type == "cuda":
+        torch.cuda.synchronize()
+
+
+def timed(fn, device: torch.device) -> float:
+    """Seconds that one call of ``fn`` takes (GPU work included)."""
+    sync(device)
+    start = time.perf_counter()
+    fn()
+    sync(device)
+    return time.perf_counter() - start
+
+
+def stats(values) -> dict:
+    values = [float(v) for v in values]
+    return {"median": statistics.median(values), "min": min(values), "max": max(values), "runs": values}
+
+
+def row(name: str, unit: str, seed: dict, ours: dict, target: float, higher_is_better: bool = True,
+        note: str = "") -> dict:
+    """One line of a table; ``speedup`` is always how many times faster ours is than the seed's."""
+    speedup = ours["median"] / seed["median"] if higher_is_better else seed["median"] / ours["median"]
+    return {"name": name, "unit": unit, "seed": seed, "ours": ours, "speedup": speedup,
+            "target": target, "met": bool(speedup >= target), "note": note}
+
+
+def load_cross(path: str, device: torch.device):
+    torch.manual_seed(SEED)  # the same classifier head for the seed's run and ours
+    return BertForSequenceClassification.from_pretrained(path, num_labels=2).to(device)
+
+
+def load_bi(path: str, device: torch.device, pooling: str = "pooler"):
+    torch.manual_seed(SEED)
+    return BiEncoder.from_pretrained(path, pooling=pooling, loss="cosine_embedding").to(device)
+
+
+# ---------------------------------------------------------------- 1. training throughput (data path only differs)
+def seed_batches(features: list[dict], batch: int, count: int):
+    """The seed: every row padded to 128 tokens beforehand, random batches."""
+    order = torch.randperm(len(features), generator=torch.Generator().manual_seed(SEED)).tolist()
+    for start in range(0, count * batch, batch):
+        yield default_data_collator([features[i] for i in order[start:start + batch]])
+
+
+def our_batches(features: list[dict], lengths: list[int], collate, batch: int, count: int):
+    """Ours: batches of similar length (LengthGroupedSampler), each padded only to its own longest."""
+    sampler = LengthGroupedSampler(batch, lengths=lengths, generator=torch.Generator().manual_seed(SEED))
+    order = list(sampler)
+    for start in range(0, count * batch, batch):
+        yield collate([features[i] for i in order[start:start + batch]])
+
+
+def train_rates(model, batches, device: torch.device, size: dict) -> list[float]:
+    """Pairs/second of a plain AdamW loop, per repetition of ``steps`` steps, after ``warmup`` steps."""
+    optimizer = torch.optim.AdamW(model.parameters(), lr=2e-5)
+    model.train()
+
+    def step() -> int:
+        inputs = {key: value.to(device) for key, value in next(batches).items()}  # collation is timed too
+        model(**inputs).loss.backward()
+        optimizer.step()
+        optimizer.zero_grad()
+        return len(inputs["labels"])
+
+    for _ in range(size["warmup"]):
+        step()
+    rates = []
+    for _ in range(size["reps"]):
+        counted = []
+        seconds = timed(lambda: counted.extend(step() for _ in range(size["steps"])), device)
+        rates.append(sum(counted) / seconds)
+    return rates
+
+
+def cross_features(train, tok, padded: bool) -> list[dict]:
+    padding = {"padding": "max_length"} if padded else {}
+    train = train.to_dict()  # plain lists
+    encoded = tok(train["sentence1"], train["sentence2"], truncation=True, max_length=MAX_LENGTH, **padding)
+    return [{**{key: encoded[key][i] for key in encoded}, "labels": label} for i, label in enumerate(train["label"])]
+
+
+def bi_features_padded(train, tok) -> list[dict]:
+    train = train.to_dict()
+    features = [{"labels": float(label)} for label in train["label"]]
+    for side in ("1", "2"):
+        encoded = tok(train[f"sentence{side}"], truncation=True, max_length=MAX_LENGTH, padding="max_length",
+                      return_token_type_ids=False)
+        for i, feature in enumerate(features):
+            feature.update({f"{key}_{side}": encoded[key][i] for key in encoded})
+    return features
+
+
+def section_training(path, tok, train, device, size) -> list[dict]:
+    count = size["warmup"] + size["reps"] * size["steps"]
+    batch = size["batch"]
+    train = train.select(range(min(len(train), size["train_rows"])))  # tokenized up front, not timed
+    ours_cross = cross_features(train, tok, padded=False)
+    sides = tokenize_sides(train, tok, MAX_LENGTH)
+    keep = [c for c in sides.column_names if c.endswith(("_1", "_2"))] + ["label"]
+    ours_bi = sides.select_columns(keep).to_list()
+    runs = {
+        "cross-encoder": (load_cross, seed_batches(cross_features(train, tok, padded=True), batch, count),
+                          our_batches(ours_cross, [len(f["input_ids"]) for f in ours_cross],
+                                      DataCollatorWithPadding(tok), batch, count)),
+        "bi-encoder": (load_bi, seed_batches(bi_features_padded(train, tok), batch, count),
+                       our_batches(ours_bi, list(sides["length"]), PairCollator(tok), batch, count)),
+    }
+    rows = []
+    for name, (load, seed_path, our_path) in runs.items():
+        seed = stats(train_rates(load(path, device), seed_path, device, size))
+        ours = stats(train_rates(load(path, device), our_path, device, size))
+        rows.append(row(f"training, {name}", "pairs/s", seed, ours, 2.0,
+                        note=f"batch {batch}, {size['steps']} steps per run after {size['warmup']} warm-up"))
+        print(f"  {rows[-1]['name']}: {rows[-1]['speedup']:.2f}x", flush=True)
+    return rows
+
+
+# ---------------------------------------------------------------- 2. pair scoring throughput
+def rates(fn, items: list, device, reps: int) -> list[float]:
+    """Items/second of ``fn(items)``, ``reps`` times, after a warm-up call on a few items."""
+    fn(items[:8])
+    return [len(items) / timed(lambda: fn(items), device) for _ in range(reps)]
+
+
+def section_scoring(path, tok, test, device, size) -> list[dict]:
+    pairs = list(zip(list(test["sentence1"]), list(test["sentence2"])))[:size["pairs"]]
+    few = pairs[:size["seed_pairs"]]
+    cross, bi = load_cross(path, device).eval(), load_bi(path, device).eval()
+    classify = pipeline("text-classification", model=cross, tokenizer=tok, device=device)
+    similarity = pipeline("sentence-similarity", model=bi, tokenizer=tok, device=device)
+    reps = size["reps"]
+    sample = f"seed timed on the first {len(few)} of the {len(pairs)} test pairs, ours on all {len(pairs)}"
+    rows = [
+        row("scoring, cross-encoder", "pairs/s",
+            stats(rates(lambda ps: [classify({"text": a, "text_pair": b}) for a, b in ps], few, device, reps)),
+            stats(rates(lambda ps: score_pairs(cross, tok, ps, batch_size=64), pairs, device, reps)), 5.0,
+            note=f"seed: pipeline('text-classification') per pair; ours: score_pairs, batches of 64; {sample}"),
+        row("scoring, bi-encoder", "pairs/s",
+            stats(rates(lambda ps: [similarity(pair) for pair in ps], few, device, reps)),
+            stats(rates(lambda ps: pair_cosines(bi, tok, {"sentence1": [a for a, _ in ps],
+                                                         "sentence2": [b for _, b in ps]}), pairs, device, reps)),
+            5.0, note=f"seed: pipeline('sentence-similarity') per pair; ours: BiEncoder.encode (batches of 64, "
+                      f"length-sorted) of each side, then the cosine; {sample}"),
+    ]
+    for r in rows:
+        print(f"  {r['name']}: {r['speedup']:.1f}x", flush=True)
+    return rows
+
+
+# ---------------------------------------------------------------- 3. ranking: top 10 among the whole corpus
+def section_ranking(path, tok, corpus, queries, device, size) -> tuple[list[dict], dict]:
+    import faiss
+
+    rng = np.random.default_rng(SEED)
+    cross = load_cross(path, device).eval()
+    sample_size = min(size["candidates"], len(corpus))
+    scale = len(corpus) / sample_size  # cross-encoder cost grows linearly with the candidates
+
+    def cross_query(query: str) -> float:
+        sample = [corpus[i] for i in rng.choice(len(corpus), sample_size, replace=False)]
+        return 1000 * scale * timed(lambda: score_pairs(cross, tok, [(query, c) for c in sample], 64), device)
+
+    score_pairs(cross, tok, [(queries[0], c) for c in corpus[:64]], 64)  # warm-up
+    seed = stats([cross_query(q) for q in queries[1:size["reps"] + 1]])
+
+    bi = load_bi(path, device, pooling="mean")
+    encoded = min(size["corpus_sample"], len(corpus))
+    sample = [corpus[i] for i in rng.choice(len(corpus), encoded, replace=False)]
+    vectors = []
+    encode_seconds = timed(lambda: vectors.append(bi.encode(sample, tok, batch_size=64)), device)
+    encode_seconds *= len(corpus) / encoded  # encoding cost grows linearly with the corpus
+    # search cost depends on the index size, not on the values: the sample's vectors, repeated to the corpus size
+    index = faiss.IndexFlatIP(vectors[0].shape[1])
+    index.add(np.resize(vectors[0], (len(corpus), vectors[0].shape[1])))  # unit vectors: inner product = cosine
+
+    def bi_query(query: str) -> float:
+        return 1000 * timed(lambda: index.search(bi.encode([query], tok), 10), device)
+
+    bi_query(queries[0])  # warm-up
+    ours = stats([bi_query(q) for q in queries])
+    note = (f"cross-encoder: score_pairs over {sample_size} random candidates, extrapolated linearly "
+            f"to {len(corpus)} (x{scale:.1f}); bi-encoder: encode the query + faiss IndexFlatIP.search, "
+            f"corpus vectors computed ahead (pooling=mean), index of {len(corpus)} vectors")
+    ranking = row("ranking, ms per query (top 10)", "ms/query", seed, ours, 1000.0, higher_is_better=False,
+                  note=note)
+    print(f"  {ranking['name']}: {ranking['speedup']:.0f}x", flush=True)
+    one_off = {"corpus_sentences": len(corpus), "encoded_sample": encoded, "encode_seconds": encode_seconds,
+               "sentences_per_second": len(corpus) / encode_seconds}
+    return [ranking], one_off
+
+
+# ---------------------------------------------------------------- 4. GPU only: precision and torch.compile
+def section_gpu(path, tok, test, device, size) -> tuple[list[dict], str]:
+    if device.type != "cuda":
+        return [], "skipped: no GPU (torch.cuda.is_available() is False or --device cpu)"
+    pairs = list(zip(list(test["sentence1"]), list(test["sentence2"])))[:size["pairs"]]
+    cross, reps = load_cross(path, device).eval(), size["reps"]
+    with mock.patch("textsim.inference.autocast_dtype", return_value=None):  # score_pairs in full precision
+        fp32 = stats(rates(lambda ps: score_pairs(cross, tok, ps, 64), pairs, device, reps))
+    mixed = stats(rates(lambda ps: score_pairs(cross, tok, ps, 64), pairs, device, reps))
+    dtype = textsim.device.autocast_dtype(device)
+    rows = [row(f"scoring, fp32 vs {str(dtype).split('.')[-1]} autocast", "pairs/s", fp32, mixed, 1.0,
+                note="score_pairs, batches of 64; 'seed' column = fp32")]
+    note = "ran on " + torch.cuda.get_device_name(device)
+    try:
+        compiled = torch.compile(cross, dynamic=True)
+        compile_seconds = timed(lambda: score_pairs(compiled, tok, pairs, 64), device)
+        rows.append(row("scoring, autocast + torch.compile", "pairs/s", mixed,
+                        stats(rates(lambda ps: score_pairs(compiled, tok, ps, 64), pairs, device, reps)), 1.0,
+                        note=f"'seed' column = autocast without compile; first call (compiling) "
+                             f"{compile_seconds:.1f} s"))
+    except Exception as error:  # compile support varies with the platform: record it, don't fail the benchmark
+        note += f"; torch.compile failed: {type(error).__name__}: {str(error)[:200]}"
+    return rows, note
+
+
+# ---------------------------------------------------------------- 5. the machine and the report
+def machine(device: torch.device) -> dict:
+    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+                if line.startswith("model name")), platform.processor()) if Path("/proc/cpuinfo").exists() \
+        else platform.processor()
+    return {"cpu": cpu, "cores": os.cpu_count(), "torch_threads": torch.get_num_threads(), "device": str(device),
+            "gpu": torch.cuda.get_device_name() if torch.cuda.is_available() else None,
+            "load_average_at_start": LOAD_AT_START, "platform": platform.platform(), "versions": library_versions()}
+
+
+def fmt(value: float) -> str:
+    return f"{value:,.0f}" if abs(value) >= 100 else f"{value:.3g}"
+
+
+def markdown(report: dict) -> str:
+    m = report["machine"]
+    lines = [f"# Speed benchmark: the seed's code path against ours ({report['size']} run)", "",
+             f"Model `{report['model']}`, finished {report['finished_at']}, took {report['seconds']:.0f} s. "
+             "Each figure: median of the repetitions after a warm-up, spread = min–max. "
+             "Speed-up = how many times faster ours is (ours/seed throughput, or seed/ours time).", "",
+             f"Machine: {m['cpu']}, {m['cores']} cores, {m['torch_threads']} torch threads, "
+             f"GPU: {m['gpu'] or 'none'}; device `{m['device']}`; load average at start "
+             f"{', '.join(f'{x:.1f}' for x in m['load_average_at_start'] or [])}.", "",
+             "Versions: " + ", ".join(f"{k} {v}" for k, v in m["versions"].items()), ""]
+    for title, section in report["sections"].items():
+        lines += [f"## {title}", ""]
+        if section["rows"]:
+            lines += ["| measure | unit | seed median (min–max) | ours median (min–max) | speed-up | target | met |",
+                      "|---|---|---|---|---|---|---|"]
+            for r in section["rows"]:
+                s, o = r["seed"], r["ours"]
+                lines.append(f"| {r['name']} | {r['unit']} | {fmt(s['median'])} ({fmt(s['min'])}–{fmt(s['max'])}) "
+                             f"| {fmt(o['median'])} ({fmt(o['min'])}–{fmt(o['max'])}) | {r['speedup']:,.1f}× "
+                             f"| ≥ {r['target']:g}× | {'yes' if r['met'] else 'NO'} |")
+            lines.append("")
+            lines += [f"- {r['name']}: {r['note']}" for r in section["rows"] if r["note"]]
+        lines += [f"- {note}" for note in section.get("notes", [])] + [""]
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--size", choices=SIZES, default="full")
+    parser.add_argument("--out", type=Path, default=Path("results"))
+    parser.add_argument("--device", default=None, help="cpu, cuda, cuda:1 ... (default: the GPU if any)")
+    args = parser.parse_args()
+    started = time.perf_counter()
+    textsim.quiet_logs()
+    transformers.utils.logging.disable_progress_bar()
+    size, device = SIZES[args.size], torch.device(args.device) if args.device else textsim.pick_device()
+    path = textsim.resolve_model("m3e-small")
+    tok = AutoTokenizer.from_pretrained(path)
+    splits = textsim.load_splits(textsim.load_profile("local"))
+    rows = textsim.read_pairs(textsim.ensure_data())
+    corpus = list(dict.fromkeys(s for r in rows for s in (r["sentence1"], r["sentence2"])))[:size["corpus"]]
+    queries = list(splits["test"]["sentence1"])[:max(size["queries"], size["reps"] + 1)]
+
+    sections = {}
+    print("1. training throughput", flush=True)
+    sections["1. Training throughput"] = {"rows": section_training(path, tok, splits["train"], device, size)}
+    print("2. pair scoring throughput", flush=True)
+    sections["2. Pair scoring throughput"] = {"rows": section_scoring(path, tok, splits["test"], device, size)}
+    print("3. ranking", flush=True)
+    ranking, one_off = section_ranking(path, tok, corpus, queries, device, size)
+    sections["3. Ranking (top 10 of the corpus)"] = {
+        "rows": ranking, "corpus_encoding": one_off,
+        "notes": [f"one-off corpus encoding (bi-encoder, pooling=mean): {one_off['corpus_sentences']} sentences "
+                  f"in {one_off['encode_seconds']:.1f} s ({one_off['sentences_per_second']:.0f} sentences/s), "
+                  f"extrapolated from encoding {one_off['encoded_sample']} random ones"]}
+    print("4. GPU: precision and torch.compile", flush=True)
+    gpu_rows, gpu_note = section_gpu(path, tok, splits["test"], device, size)
+    sections["4. GPU: fp32 vs mixed precision, torch.compile"] = {"rows": gpu_rows, "notes": [gpu_note]}
+
+    report = {"size": args.size, "model": "m3e-small", "settings": size, "machine": machine(device),
+              "sections": sections, "seconds": time.perf_counter() - started,
+              "finished_at": datetime.now(timezone.utc).isoformat(timespec="seconds")}
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / "bench.json").write_text(json.dumps(report, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    (args.out / "bench.md").write_text(markdown(report), encoding="utf-8")
+    print(f"wrote {args.out / 'bench.md'} and bench.json in {report['seconds']:.0f} s")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,138 @@
+"""Shared fixtures: a tiny offline tokenizer, tiny random BERT models and small generated pair files.
+
+Nothing here downloads: the tokenizer is built from a vocab file written into a temporary folder and the models
+are randomly initialised from a ``BertConfig`` of a few thousand parameters, so the suite runs in seconds.
+"""
+from __future__ import annotations
+
+import json
+import os
+import random
+
+# Before anything imports huggingface_hub, which reads these once at import time.
+os.environ["HF_HUB_OFFLINE"] = "1"
+os.environ["TRANSFORMERS_OFFLINE"] = "1"
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+import pytest  # noqa: E402
+import torch  # noqa: E402
+
+SPECIAL_TOKENS = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
+# Every character the generated sentences use is in the vocabulary, so few tokens are [UNK].
+CHARS = "今天气很好我喜欢吃苹果你在哪里这是一个测试句子相似不的人们去学校胡长得太快怎么办求部小时候动画片谢了想买台新电脑"
+DIGITS = "0123456789"
+MAX_POSITIONS = 128  # = the default max_length of score_pairs / encode
+
+
+@pytest.fixture(autouse=True)
+def _offline(monkeypatch):
+    """Every test runs with the Hub switched off (the machine has no network anyway)."""
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setenv("TRANSFORMERS_OFFLINE", "1")
+    import huggingface_hub.constants
+
+    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_OFFLINE", True)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _quiet():
+    import datasets
+    import transformers
+
+    datasets.disable_progress_bars()
+    transformers.logging.set_verbosity_error()
+
+
+@pytest.fixture(scope="session")
+def vocab_dir(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("tiny_tokenizer")
+    vocab = SPECIAL_TOKENS + list(dict.fromkeys(CHARS)) + list(DIGITS)
+    (folder / "vocab.txt").write_text("\n".join(vocab) + "\n", encoding="utf-8")
+    return folder
+
+
+@pytest.fixture(scope="session")
+def tokenizer(vocab_dir):
+    from transformers import BertTokenizer
+
+    tok = BertTokenizer.from_pretrained(str(vocab_dir))
+    assert tok.pad_token_id == 0 and tok.convert_tokens_to_ids("[UNK]") == 1
+    assert len(tok) == len((vocab_dir / "vocab.txt").read_text(encoding="utf-8").split())
+    return tok
+
+
+@pytest.fixture
+def tiny_config(tokenizer):
+    """Factory of tiny ``BertConfig`` objects: ``tiny_config(num_labels=1)``."""
+    from transformers import BertConfig
+
+    def make(**overrides):
+        settings = dict(vocab_size=len(tokenizer), hidden_size=32, num_hidden_layers=1, num_attention_heads=2,
+                        intermediate_size=37, max_position_embeddings=MAX_POSITIONS)
+        settings.update(overrides)
+        return BertConfig(**settings)
+
+    return make
+
+
+@pytest.fixture
+def make_biencoder(tiny_config):
+    """Factory of tiny random BiEncoders in eval mode: ``make_biencoder(pooling="cls", loss="cosent")``."""
+    from textsim.biencoder import BiEncoder
+
+    def make(seed: int = 0, **settings):
+        torch.manual_seed(seed)
+        return BiEncoder(tiny_config(), **settings).eval()
+
+    return make
+
+
+@pytest.fixture
+def tiny_biencoder(make_biencoder):
+    return make_biencoder(pooling="mean")
+
+
+@pytest.fixture
+def tiny_cross_encoder(tiny_config):
+    from transformers import BertForSequenceClassification
+
+    torch.manual_seed(0)
+    return BertForSequenceClassification(tiny_config(num_labels=2)).eval()
+
+
+def random_sentence(rng: random.Random, low: int = 2, high: int = 20) -> str:
+    return "".join(rng.choice(CHARS) for _ in range(rng.randint(low, high)))
+
+
+@pytest.fixture
+def make_rows():
+    """Factory of valid pair rows: unique ``sentence1`` (it ends with the row number), varied lengths."""
+    def make(n: int = 200, positive_share: float = 0.4, seed: int = 0) -> list[dict]:
+        rng = random.Random(seed)
+        positives = set(rng.sample(range(n), round(n * positive_share)))
+        return [{"sentence1": random_sentence(rng) + str(i), "sentence2": random_sentence(rng),
+                 "label": int(i in positives)} for i in range(n)]
+
+    return make
+
+
+@pytest.fixture
+def sentence_pairs():
+    """Pairs of clearly different lengths, in no particular length order."""
+    rng = random.Random(1)
+    lengths = [(3, 9), (15, 2), (1, 1), (20, 17), (6, 6), (11, 4), (2, 25)]
+    return [("".join(rng.choice(CHARS) for _ in range(a)), "".join(rng.choice(CHARS) for _ in range(b)))
+            for a, b in lengths]
+
+
+@pytest.fixture
+def write_jsonl(tmp_path):
+    """Writes lines (dicts are JSON-encoded, strings written as they are) to a file; returns its path."""
+    def write(lines, name: str = "pairs.json"):
+        path = tmp_path / name
+        text = "".join((json.dumps(line, ensure_ascii=False) if isinstance(line, dict) else line) + "\n"
+                       for line in lines)
+        path.write_text(text, encoding="utf-8")
+        return path
+
+    return write

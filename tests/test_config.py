@@ -1,0 +1,118 @@
+import dataclasses
+import time
+from pathlib import Path
+
+import pytest
+
+import textsim
+import textsim.config
+from textsim.config import OFFLINE_MODEL, PROFILES, ModelNotFoundError, load_profile, resolve_model
+
+
+@pytest.fixture(autouse=True)
+def _clean_env(monkeypatch):
+    monkeypatch.delenv("TEXTSIM_PROFILE", raising=False)
+    monkeypatch.delenv("TEXTSIM_MODEL", raising=False)
+
+
+def test_load_profile_defaults_to_local():
+    profile = load_profile()
+    assert profile == PROFILES["local"]
+    assert profile.name == "local" and profile.max_train is None and profile.model == OFFLINE_MODEL
+
+
+def test_load_profile_reads_textsim_profile(monkeypatch):
+    monkeypatch.setenv("TEXTSIM_PROFILE", "smoke")
+    profile = load_profile()
+    assert profile.name == "smoke"
+    assert profile.max_train == 1000 and profile.max_eval == 250
+
+
+def test_explicit_name_beats_environment(monkeypatch):
+    monkeypatch.setenv("TEXTSIM_PROFILE", "smoke")
+    assert load_profile("paper").name == "paper"
+
+
+def test_empty_textsim_profile_means_local(monkeypatch):
+    monkeypatch.setenv("TEXTSIM_PROFILE", "")
+    assert load_profile().name == "local"
+
+
+@pytest.mark.parametrize("via_env", [True, False])
+def test_unknown_profile_names_the_choices(monkeypatch, via_env):
+    if via_env:
+        monkeypatch.setenv("TEXTSIM_PROFILE", "huge")
+    with pytest.raises(ValueError) as caught:
+        load_profile() if via_env else load_profile("huge")
+    message = str(caught.value)
+    assert "'huge'" in message
+    for name in ("smoke", "local", "paper"):
+        assert name in message
+
+
+def test_textsim_model_overrides_only_the_model(monkeypatch):
+    monkeypatch.setenv("TEXTSIM_PROFILE", "smoke")
+    monkeypatch.setenv("TEXTSIM_MODEL", "/some/local/model")
+    profile = load_profile()
+    assert profile.model == "/some/local/model"
+    assert profile == dataclasses.replace(PROFILES["smoke"], model="/some/local/model")
+    assert PROFILES["smoke"].model == OFFLINE_MODEL  # the table itself is not changed
+
+
+def test_profile_is_frozen():
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        PROFILES["local"].model = "other"
+
+
+def test_profile_folders_are_per_profile():
+    profile = PROFILES["smoke"]
+    root = textsim.config.PROJECT_ROOT
+    assert profile.models_dir == root / "models" / "smoke"
+    assert profile.results_dir == root / "results" / "smoke"
+    assert profile.runs_dir == root / "runs" / "smoke"
+    assert PROFILES["local"].results_dir != profile.results_dir
+
+
+def test_resolve_model_returns_a_local_folder_as_is(tmp_path):
+    folder = tmp_path / "my-model"
+    folder.mkdir()
+    assert resolve_model(str(folder)) == str(folder)
+
+
+def test_resolve_model_expands_the_home_folder(tmp_path, monkeypatch):
+    monkeypatch.setenv("HOME", str(tmp_path))
+    (tmp_path / "models" / "mine").mkdir(parents=True)
+    assert resolve_model("~/models/mine") == str(tmp_path / "models" / "mine")
+
+
+def test_resolve_model_finds_the_installed_m3e_small():
+    folder = Path(resolve_model("m3e-small"))
+    assert folder.name == "m3e-small"
+    assert (folder / "config.json").is_file()
+    assert (folder / "tokenizer.json").is_file()
+
+
+def test_offline_model_dir_reports_a_missing_package(monkeypatch):
+    real_find_spec = textsim.config.importlib.util.find_spec
+    monkeypatch.setattr(textsim.config.importlib.util, "find_spec",
+                        lambda name, *args: None if name == "embedding" else real_find_spec(name, *args))
+    with pytest.raises(ModelNotFoundError, match="make setup"):
+        resolve_model("m3e-small")
+
+
+def test_missing_hub_model_raises_model_not_found_quickly():
+    name = "textsim-tests/surely-not-a-real-model-4f1c"
+    start = time.perf_counter()
+    with pytest.raises(ModelNotFoundError) as caught:
+        resolve_model(name)
+    assert time.perf_counter() - start < 20  # offline: no network wait
+    message = str(caught.value)
+    assert "TEXTSIM_MODEL" in message
+    assert repr(name) in message
+    assert isinstance(caught.value, RuntimeError)
+    assert textsim.ModelNotFoundError is ModelNotFoundError
+
+
+def test_missing_local_path_raises_model_not_found(tmp_path):
+    with pytest.raises(ModelNotFoundError, match="TEXTSIM_MODEL"):
+        resolve_model(str(tmp_path / "no" / "such" / "folder"))

@@ -1,0 +1,62 @@
+import pytest
+import torch
+
+from textsim.device import autocast_dtype, describe, mixed_precision, pick_device
+
+
+@pytest.fixture
+def cpu_only(monkeypatch):
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+
+
+@pytest.fixture
+def fake_cuda(monkeypatch):
+    """CUDA reported present; ``fake_cuda(bf16=False)`` sets what ``is_bf16_supported`` answers."""
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+
+    def configure(bf16: bool):
+        monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda *args, **kwargs: bf16)
+
+    return configure
+
+
+def test_pick_device_falls_back_to_cpu(cpu_only):
+    assert pick_device() == torch.device("cpu")
+
+
+def test_pick_device_prefers_cuda(fake_cuda):
+    device = pick_device()
+    assert device.type == "cuda"
+
+
+def test_mixed_precision_bf16_on_a_bf16_gpu(fake_cuda):
+    fake_cuda(bf16=True)
+    assert mixed_precision(torch.device("cuda")) == {"bf16": True, "fp16": False}
+    assert mixed_precision() == {"bf16": True, "fp16": False}  # picks the (fake) GPU itself
+    assert autocast_dtype(torch.device("cuda")) == torch.bfloat16
+
+
+def test_mixed_precision_fp16_on_an_older_gpu(fake_cuda):
+    fake_cuda(bf16=False)
+    assert mixed_precision(torch.device("cuda")) == {"bf16": False, "fp16": True}
+    assert autocast_dtype(torch.device("cuda")) == torch.float16
+
+
+def test_mixed_precision_none_on_cpu(cpu_only):
+    assert mixed_precision() == {"bf16": False, "fp16": False}
+    assert mixed_precision(torch.device("cpu")) == {"bf16": False, "fp16": False}
+    assert autocast_dtype(torch.device("cpu")) is None
+
+
+def test_cpu_device_means_full_precision_even_with_a_gpu(fake_cuda):
+    fake_cuda(bf16=True)
+    assert mixed_precision(torch.device("cpu")) == {"bf16": False, "fp16": False}
+
+
+def test_describe_cpu():
+    assert describe(torch.device("cpu")) == f"cpu ({torch.get_num_threads()} threads)"
+
+
+def test_describe_cuda_names_the_card(monkeypatch):
+    monkeypatch.setattr(torch.cuda, "get_device_name", lambda device=None: "Fake GPU 80GB")
+    assert describe(torch.device("cuda")) == "cuda (Fake GPU 80GB)"

@@ -1,0 +1,136 @@
+import numpy as np
+import pytest
+from transformers import EvalPrediction
+
+from textsim.metrics import best_threshold, classification_metrics, majority_baseline, metric_curve, metrics_at, \
+    trainer_metrics
+
+
+def test_classification_metrics_hand_computed():
+    labels = [1, 1, 1, 1, 0, 0, 0, 0, 0, 0]
+    predictions = [1, 1, 1, 0, 1, 1, 0, 0, 0, 0]
+    # TP=3, FN=1, FP=2, TN=4
+    metrics = classification_metrics(labels, predictions)
+    assert metrics == pytest.approx({"accuracy": 0.7, "precision": 0.6, "recall": 0.75, "f1": 2 / 3})
+    assert all(type(value) is float for value in metrics.values())
+
+
+def test_classification_metrics_positive_class_is_one():
+    # Swapping which class is "positive" changes precision and recall: the positive class must be label 1.
+    metrics = classification_metrics([0, 0, 0, 1], [0, 0, 1, 1])
+    assert metrics["precision"] == pytest.approx(0.5)
+    assert metrics["recall"] == pytest.approx(1.0)
+
+
+def test_classification_metrics_without_positive_predictions_is_zero_not_nan():
+    metrics = classification_metrics([1, 0, 1], [0, 0, 0])
+    assert metrics == pytest.approx({"accuracy": 1 / 3, "precision": 0.0, "recall": 0.0, "f1": 0.0})
+
+
+def test_classification_metrics_accepts_booleans():
+    assert classification_metrics(np.array([True, False]), np.array([True, True]))["accuracy"] == 0.5
+
+
+@pytest.mark.parametrize("labels, predictions", [([1, 0], [1]), ([], [])])
+def test_classification_metrics_rejects_unequal_or_empty(labels, predictions):
+    with pytest.raises(ValueError):
+        classification_metrics(labels, predictions)
+
+
+@pytest.mark.parametrize("labels, expected", [([0, 0, 0, 1], 0.75), ([1, 1, 1, 0, 0], 0.6), ([1, 1], 1.0),
+                                              ([0, 1], 0.5)])
+def test_majority_baseline(labels, expected):
+    assert majority_baseline(labels) == pytest.approx(expected)
+
+
+def test_best_threshold_separates_separable_scores():
+    scores = [0.9, 0.1, 0.7, 0.3, 0.6, 0.2]
+    labels = [1, 0, 1, 0, 1, 0]
+    cut = best_threshold(scores, labels)
+    assert 0.3 < cut <= 0.6
+    assert cut == pytest.approx(0.45)  # the midpoint between the two classes
+    assert metrics_at(scores, labels, cut)["accuracy"] == 1.0
+
+
+def test_best_threshold_all_positive_cut_below_everything():
+    cut = best_threshold([0.2, 0.5, 0.9], [1, 1, 1])
+    assert cut < 0.2
+
+
+def test_best_threshold_maximises_accuracy_on_noisy_data():
+    rng = np.random.default_rng(0)
+    labels = rng.integers(0, 2, 300)
+    scores = labels * 0.3 + rng.normal(0.5, 0.25, 300)
+    cut = best_threshold(scores, labels)
+    best = metrics_at(scores, labels, cut)["accuracy"]
+    grid = np.linspace(scores.min() - 0.01, scores.max() + 0.01, 2001)
+    assert best >= max(metrics_at(scores, labels, t)["accuracy"] for t in grid) - 1e-12
+    assert best > majority_baseline(labels)
+
+
+def test_best_threshold_hand_computed_non_separable():
+    # Cuts: all positive -> 0.5; >=0.225 -> 0.75; >=0.375 -> 0.5; >=0.6 -> 0.75; none positive -> 0.5
+    scores, labels = [0.1, 0.4, 0.35, 0.8], [0, 0, 1, 1]
+    cut = best_threshold(scores, labels)
+    assert metrics_at(scores, labels, cut)["accuracy"] == pytest.approx(0.75)
+    assert cut == pytest.approx(0.225) or cut == pytest.approx(0.6)
+
+
+def test_best_threshold_other_metric():
+    # F1 prefers calling everything positive here; accuracy does not.
+    scores, labels = [0.1, 0.2, 0.3, 0.4, 0.9], [1, 0, 0, 0, 1]
+    assert metrics_at(scores, labels, best_threshold(scores, labels))["accuracy"] == pytest.approx(0.8)
+    f1_cut = best_threshold(scores, labels, metric="f1")
+    assert metrics_at(scores, labels, f1_cut)["f1"] == pytest.approx(max(
+        metrics_at(scores, labels, t)["f1"] for t in np.linspace(0, 1, 101)))
+
+
+def test_metric_curve():
+    curve = metric_curve([0.2, 0.8], [0, 1], [0.0, 0.5, 1.0])
+    assert curve == {"accuracy": [0.5, 1.0, 0.5], "f1": pytest.approx([2 / 3, 1.0, 0.0])}
+
+
+def evaluate(threshold, predictions, labels):
+    return trainer_metrics(threshold)(EvalPrediction(predictions=predictions, label_ids=np.asarray(labels)))
+
+
+def test_trainer_metrics_two_logits_argmax():
+    logits = np.array([[2.0, 1.0], [0.0, 3.0], [1.0, 0.0], [0.0, 1.0]])
+    metrics = evaluate(0.5, logits, [0, 1, 1, 1])
+    assert metrics == pytest.approx({"accuracy": 0.75, "precision": 1.0, "recall": 2 / 3, "f1": 0.8})
+    assert "threshold" not in metrics
+
+
+def test_trainer_metrics_two_logits_ignores_the_threshold():
+    logits = np.array([[0.0, 0.1], [0.1, 0.0]])  # softmax near 0.5: argmax decides, not a cut
+    assert evaluate(0.99, logits, [1, 0])["accuracy"] == 1.0
+
+
+def test_trainer_metrics_single_score_with_threshold():
+    scores = np.array([[0.9], [0.6], [0.4], [0.7]])
+    metrics = evaluate(0.65, scores, [1, 1, 0, 0])
+    # predictions 1, 0, 0, 1
+    assert metrics == pytest.approx({"accuracy": 0.5, "precision": 0.5, "recall": 0.5, "f1": 0.5,
+                                     "threshold": 0.65})
+
+
+def test_trainer_metrics_picks_and_reports_the_threshold():
+    scores = np.array([0.95, 0.2, 0.85, 0.3, 0.81])
+    metrics = evaluate(None, scores, [1, 0, 1, 0, 1])
+    assert metrics["accuracy"] == 1.0
+    assert 0.3 < metrics["threshold"] <= 0.81
+
+
+def test_trainer_metrics_minus_one_one_labels():
+    scores = np.array([0.1, 0.9, 0.7, 0.2])
+    labels = np.array([-1.0, 1.0, 1.0, -1.0])
+    assert evaluate(0.5, scores, labels)["accuracy"] == 1.0
+    assert evaluate(None, scores, labels)["accuracy"] == 1.0
+    # With -1/1 labels a cut at 0.8 misses one positive.
+    assert evaluate(0.8, scores, labels) == pytest.approx(
+        {"accuracy": 0.75, "precision": 1.0, "recall": 0.5, "f1": 2 / 3, "threshold": 0.8})
+
+
+def test_trainer_metrics_tuple_predictions_uses_the_first():
+    scores = (np.array([0.9, 0.1]), np.array([[5.0, 5.0], [5.0, 5.0]]))
+    assert evaluate(0.5, scores, [1, 0])["accuracy"] == 1.0

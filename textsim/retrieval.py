@@ -1,0 +1,118 @@
+"""Retrieve and rerank (召回排序): a faiss index over bi-encoder vectors, a cross-encoder over the top k.
+
+Taught in notebook 04; the ranking section of ``benchmarks/bench.py`` uses ``VectorIndex`` too.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import faiss
+import numpy as np
+
+from .inference import score_pairs
+
+
+def distinct_sentences(rows) -> list[str]:
+    """Every distinct sentence of the pairs, in order of first appearance."""
+    return list(dict.fromkeys(s for row in rows for s in (row["sentence1"], row["sentence2"])))
+
+
+def positive_queries(dataset) -> list[tuple[str, str]]:
+    """(query, relevant document) for each 相似 pair: the query is sentence1, the document sentence2."""
+    return [(row["sentence1"], row["sentence2"]) for row in dataset if row["label"] == 1]
+
+
+def cap_corpus(corpus: list[str], must_keep: list[str], limit: int | None, seed: int = 42) -> list[str]:
+    """At most ``limit`` sentences, always keeping ``must_keep`` (the relevant documents), the rest sampled."""
+    if limit is None or limit >= len(corpus):
+        return corpus
+    keep = set(must_keep)
+    others = [s for s in corpus if s not in keep]
+    rng = np.random.default_rng(seed)
+    sampled = rng.choice(len(others), size=max(0, limit - len(keep)), replace=False)
+    return list(dict.fromkeys(must_keep)) + [others[i] for i in sorted(sampled)]
+
+
+class VectorIndex:
+    """Exact inner-product search (``faiss.IndexFlatIP``) over unit vectors, i.e. cosine similarity."""
+
+    def __init__(self, vectors: np.ndarray):
+        self.index = faiss.IndexFlatIP(vectors.shape[1])
+        self.index.add(np.ascontiguousarray(vectors, dtype=np.float32))
+
+    def search(self, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        return self.index.search(np.ascontiguousarray(queries, dtype=np.float32), k)
+
+
+@dataclass
+class Ranking:
+    """Ranked corpus positions and scores per query, and the milliseconds each query took."""
+
+    ids: list[list[int]]
+    scores: list[list[float]]
+    ms_per_query: float
+
+
+def drop_self(ids, scores, corpus: list[str], query: str, k: int):
+    """The query sentence is itself in the corpus: leave it out of its own results."""
+    kept = [(i, s) for i, s in zip(ids, scores) if i >= 0 and corpus[i] != query][:k]
+    return [i for i, _ in kept], [float(s) for _, s in kept]
+
+
+def bi_encoder_search(model, tokenizer, index: VectorIndex, corpus, queries, k: int) -> Ranking:
+    """Encode each query and search the index (the corpus vectors were computed ahead)."""
+    start = time.perf_counter()
+    found_scores, found_ids = index.search(model.encode(queries, tokenizer), k + 1)
+    elapsed = time.perf_counter() - start
+    ranked = [drop_self(i, s, corpus, q, k) for q, i, s in zip(queries, found_ids, found_scores)]
+    return Ranking([r[0] for r in ranked], [r[1] for r in ranked], 1000 * elapsed / len(queries))
+
+
+def cross_encoder_rank(model, tokenizer, corpus, queries, candidates: list[list[int]], k: int) -> Ranking:
+    """Score each (query, candidate) with the cross-encoder and keep the best k per query."""
+    start = time.perf_counter()
+    ids, scores = [], []
+    for query, pool in zip(queries, candidates):
+        pool = [i for i in pool if corpus[i] != query]
+        pool_scores = score_pairs(model, tokenizer, [(query, corpus[i]) for i in pool])
+        order = np.argsort(-pool_scores, kind="stable")[:k]
+        ids.append([pool[j] for j in order])
+        scores.append([float(pool_scores[j]) for j in order])
+    return Ranking(ids, scores, 1000 * (time.perf_counter() - start) / len(queries))
+
+
+def ranking_metrics(ranking: Ranking, corpus: list[str], relevant: list[str], ks=(1, 5, 10)) -> dict[str, float]:
+    """Recall@k (the relevant document is among the first k) and MRR@max(k)."""
+    positions = []
+    for ids, document in zip(ranking.ids, relevant):
+        hits = [rank for rank, i in enumerate(ids, start=1) if corpus[i] == document]
+        positions.append(hits[0] if hits else None)
+    depth = max(ks)
+    metrics = {f"recall@{k}": float(np.mean([p is not None and p <= k for p in positions])) for k in ks}
+    metrics[f"mrr@{depth}"] = float(np.mean([1 / p if p is not None and p <= depth else 0.0 for p in positions]))
+    return metrics
+
+
+def recall_curve(ranking: Ranking, corpus, relevant, depth: int) -> list[float]:
+    """Recall@k for k = 1 .. depth, for the recall-against-k plot."""
+    return [ranking_metrics(ranking, corpus, relevant, ks=(k,))[f"recall@{k}"] for k in range(1, depth + 1)]
+
+
+def faiss_latency(dimension: int, sizes, queries: int = 20, seed: int = 0) -> dict[int, float]:
+    """Milliseconds per query of exact search on random unit vectors, for each corpus size."""
+    rng = np.random.default_rng(seed)
+    query_vectors = rng.standard_normal((queries, dimension), dtype=np.float32)
+    faiss.normalize_L2(query_vectors)
+    found = {}
+    for size in sizes:
+        vectors = rng.standard_normal((size, dimension), dtype=np.float32)
+        faiss.normalize_L2(vectors)
+        index = VectorIndex(vectors)
+        index.search(query_vectors[:1], 10)  # warm-up
+        start = time.perf_counter()
+        for vector in query_vectors:  # one query at a time, as a live service would
+            index.search(vector[None, :], 10)
+        found[size] = 1000 * (time.perf_counter() - start) / queries
+        del index, vectors
+    return found
