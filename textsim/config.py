@@ -69,7 +69,7 @@ PROFILES = {
     "local": Profile(
         name="local", model=OFFLINE_MODEL, max_train=None, max_eval=None, warmup=0.1,
         cross_lr=1e-4, cross_epochs=2, seed_bi_lr=2e-5, seed_bi_epochs=1,
-        better_bi_lr=5e-5, better_bi_epochs=2,
+        better_bi_lr=5e-5, better_bi_epochs=1, brute_force_queries=12, brute_force_corpus=800,
     ),
     # The seed's model and hyper-parameters, for a GPU with Hub access.
     "paper": Profile(name="paper", model=PAPER_MODEL, max_train=None, max_eval=None),
