@@ -29,8 +29,9 @@ data: $(BIN)/python ## Put train_pair_1w.json in data/ (copied from ../shared/da
 run: $(BIN)/python ## Execute every notebook headless under PROFILE and write results/PROFILE/summary.md
 	TEXTSIM_PROFILE=$(PROFILE) $(BIN)/python -m textsim.report run $(NOTEBOOKS)
 
-publish: $(BIN)/python ## Like run, then copy the executed notebooks (with outputs) over the committed ones
+publish: $(BIN)/python ## Like run, then copy the executed notebooks over the committed ones and update README
 	TEXTSIM_PROFILE=$(PROFILE) $(BIN)/python -m textsim.report run --publish $(NOTEBOOKS)
+	TEXTSIM_PROFILE=$(PROFILE) $(BIN)/python -m textsim.report readme
 
 test: $(BIN)/python ## Unit tests, then every notebook under the smoke profile with nbval
 	TEXTSIM_PROFILE=smoke $(BIN)/pytest tests notebooks --nbval-lax --nbval-current-env \

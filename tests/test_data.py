@@ -182,9 +182,9 @@ def test_split_keeps_each_rows_label_and_text(make_rows):
 def test_split_is_stratified(make_rows):
     rows = make_rows(400, positive_share=0.3)
     overall = sum(row["label"] for row in rows) / len(rows)
-    for name, part in split_pairs(rows, seed=3).items():
-        share = sum(part["label"]) / len(part)
-        assert abs(share - overall) <= 0.03, (name, share, overall)
+    for seed in (3, 4, 5):  # a random split is off by a few rows for most seeds; a stratified one by <= 1
+        for name, part in split_pairs(rows, seed=seed).items():
+            assert abs(sum(part["label"]) - overall * len(part)) <= 1, (seed, name, sum(part["label"]))
 
 
 def test_load_splits_respects_the_profile_limits(make_rows, write_jsonl):
@@ -295,3 +295,11 @@ def test_ensure_data_with_the_real_shared_file(tmp_path, no_download):
     with pytest.raises(DataError, match=DATA_SHA256):
         ensure_data(target=other_target, shared=corrupted)
     assert not other_target.exists()
+
+
+def test_split_keeps_labels_when_only_one_class_is_present(make_rows):
+    from textsim.data import split_pairs
+
+    rows = [dict(row, label=1) for row in make_rows(40)]
+    splits = split_pairs(rows)
+    assert all(label == 1 for part in splits.values() for label in part["label"])

@@ -92,7 +92,10 @@ class BiEncoder(BertPreTrainedModel):
         for index, sentence in enumerate(sentences):
             if not isinstance(sentence, str) or not sentence.strip():
                 raise ValueError(f"sentences[{index}] must be a non-empty string, got {sentence!r}")
+        if not sentences:
+            return np.empty((0, self.config.hidden_size), dtype=np.float32)
         self.eval()
+        max_length = min(max_length, self.config.max_position_embeddings)
         encoded = tokenizer(list(sentences), truncation=True, max_length=max_length)
         lengths = [len(ids) for ids in encoded["input_ids"]]
         vectors = np.empty((len(sentences), self.config.hidden_size), dtype=np.float32)
@@ -152,6 +155,8 @@ def mixed_length_order(labels, lengths, batch_size: int, seed: int = 42) -> np.n
     """
     rng = np.random.default_rng(seed)
     labels, lengths = np.asarray(labels), np.asarray(lengths)
+    if labels.size == 0:
+        return np.empty(0, dtype=int)
     quantile = np.empty(len(labels))
     for value in np.unique(labels):  # rank each pair by length among the pairs of its own label
         members = np.flatnonzero(labels == value)

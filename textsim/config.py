@@ -78,9 +78,10 @@ PROFILES = {
 
 def load_profile(name: str | None = None) -> Profile:
     """Profile from ``name``, else ``$TEXTSIM_PROFILE``, else ``local``; ``$TEXTSIM_MODEL`` overrides the model."""
+    source = "argument" if name else "TEXTSIM_PROFILE" if os.environ.get("TEXTSIM_PROFILE") else "default"
     name = name or os.environ.get("TEXTSIM_PROFILE") or "local"
     if name not in PROFILES:
-        raise ValueError(f"Unknown profile {name!r} (from TEXTSIM_PROFILE); choose one of {sorted(PROFILES)}")
+        raise ValueError(f"Unknown profile {name!r} (from {source}); choose one of {sorted(PROFILES)}")
     profile = PROFILES[name]
     model = os.environ.get("TEXTSIM_MODEL")
     return dataclasses.replace(profile, model=model) if model else profile

@@ -10,7 +10,7 @@ import shutil
 import urllib.request
 from pathlib import Path
 
-from datasets import Dataset, DatasetDict
+from datasets import ClassLabel, Dataset, DatasetDict
 
 from .config import PROJECT_ROOT, Profile
 
@@ -58,7 +58,11 @@ def ensure_data(target: Path = DATA_DIR / DATA_FILE, shared: Path = SHARED_DATA_
         shutil.copyfile(shared, partial)
     else:
         urllib.request.urlretrieve(url, partial)
-    verify_checksum(partial)
+    try:
+        verify_checksum(partial)
+    except DataError:
+        partial.unlink()
+        raise
     partial.replace(target)
     return target
 
@@ -100,7 +104,7 @@ def parse_pair(line: str, where: str) -> dict:
 
 def split_pairs(rows: list[dict], seed: int = 42) -> DatasetDict:
     """A seeded, stratified 80/10/10 train/validation/test split."""
-    dataset = Dataset.from_list(rows).class_encode_column("label")
+    dataset = Dataset.from_list(rows).cast_column("label", ClassLabel(names=["0", "1"]))
     first = dataset.train_test_split(test_size=0.2, seed=seed, stratify_by_column="label")
     second = first["test"].train_test_split(test_size=0.5, seed=seed, stratify_by_column="label")
     return DatasetDict(train=first["train"], validation=second["train"], test=second["test"])

@@ -51,6 +51,9 @@ def check_pairs(pairs, where: str = "pairs") -> list[tuple[str, str]]:
 def score_pairs(model, tokenizer, pairs, batch_size: int = 64, max_length: int = 128) -> np.ndarray:
     """One similarity score per pair from a cross-encoder: P(相似) for 2 labels, the raw output for 1."""
     pairs = check_pairs(pairs)
+    if not pairs:
+        return np.empty(0, dtype=np.float32)
+    max_length = min(max_length, model.config.max_position_embeddings)
     model.eval()
     device = model.device
     encoded = tokenizer([a for a, _ in pairs], [b for _, b in pairs], truncation=True, max_length=max_length)

@@ -27,7 +27,13 @@ class SentenceSimilarityPipeline(Pipeline):
     _load_feature_extractor = False
     _load_tokenizer = True
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.model.eval()  # no dropout at inference, whatever state the model was handed over in
+
     def __call__(self, inputs, **kwargs):
+        if isinstance(inputs, list) and not inputs:
+            return []
         if _is_single_pair(inputs):
             return super().__call__(_as_dict(check_pairs([inputs], "inputs")[0]), **kwargs)
         return super().__call__([_as_dict(pair) for pair in check_pairs(inputs, "inputs")], **kwargs)

@@ -2,6 +2,7 @@
 
     python -m textsim.report run [--publish] notebooks/*.ipynb
     python -m textsim.report summary
+    python -m textsim.report readme      # copy results/<profile>/summary.md into README.md
 
 Notebook 04 uses ``execute_notebook`` to train the models it needs when notebooks 01 and 03 have not run.
 """
@@ -125,6 +126,25 @@ def retrieval_markdown(rows) -> str:
     return "\n".join(lines) + "\n"
 
 
+README = PROJECT_ROOT / "README.md"
+README_START, README_END = "<!-- results:start -->", "<!-- results:end -->"
+
+
+def readme_table(text: str) -> str:
+    """The results block of a README text (between the two markers)."""
+    if README_START not in text or README_END not in text:
+        raise ValueError(f"README has no {README_START} ... {README_END} block")
+    return text.split(README_START, 1)[1].split(README_END, 1)[0].strip("\n")
+
+
+def update_readme(profile: Profile, readme: Path = README) -> None:
+    """Replace the README's results block with ``summary.md`` made from the committed ``summary.json``."""
+    summary = json.loads((profile.results_dir / "summary.json").read_text(encoding="utf-8"))
+    text = readme.read_text(encoding="utf-8")
+    old = readme_table(text)
+    readme.write_text(text.replace(old, summary_markdown(summary).strip("\n"), 1), encoding="utf-8")
+
+
 def _blank(value) -> str:
     return "" if value is None else f"{value:g}"
 
@@ -136,10 +156,14 @@ def main(argv=None) -> int:
     run_parser.add_argument("notebooks", nargs="+")
     run_parser.add_argument("--publish", action="store_true", help="copy executed notebooks over the sources")
     commands.add_parser("summary", help="only (re)write results/<profile>/summary.{json,md}")
+    commands.add_parser("readme", help="copy the profile's summary table into README.md")
     args = parser.parse_args(argv)
     profile = load_profile()
     if args.command == "run":
         return run(args.notebooks, profile, publish=args.publish)
+    if args.command == "readme":
+        update_readme(profile)
+        return 0
     print(write_summary(profile).read_text(encoding="utf-8"))
     return 0
 

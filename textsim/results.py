@@ -41,8 +41,16 @@ def write_results(profile: Profile, notebook: str, **fields) -> Path:
               "finished_at": datetime.now(timezone.utc).isoformat(timespec="seconds")}
     path = profile.results_dir / f"{notebook}.json"
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(record, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    text = json.dumps(record, ensure_ascii=False, indent=2, default=_plain)
+    path.write_text(text + "\n", encoding="utf-8")
     return path
+
+
+def _plain(value):
+    """numpy scalars and arrays as plain JSON numbers and lists."""
+    if hasattr(value, "tolist"):
+        return value.tolist()
+    raise TypeError(f"{type(value).__name__} is not JSON serializable")
 
 
 def read_results(profile: Profile, notebook: str) -> dict | None:

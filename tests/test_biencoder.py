@@ -1,0 +1,264 @@
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+from datasets import Dataset
+
+from textsim.biencoder import BiEncoder, PairCollator, cosent_loss, mean_pool, mixed_length_order, pair_cosines, \
+    tokenize_sides
+
+
+@pytest.fixture
+def pair_dataset(sentence_pairs):
+    labels = [1, 0, 1, 0, 0, 1, 0]
+    return Dataset.from_list([{"sentence1": a, "sentence2": b, "label": label}
+                              for (a, b), label in zip(sentence_pairs, labels)])
+
+
+@pytest.fixture
+def batch(pair_dataset, tokenizer):
+    features = tokenize_sides(pair_dataset, tokenizer).remove_columns(["sentence1", "sentence2", "length"])
+    return PairCollator(tokenizer)(list(features))
+
+
+# --- forward and losses ------------------------------------------------------------------------------------------
+
+def test_forward_returns_cosines_and_a_loss(tiny_biencoder, batch):
+    output = tiny_biencoder(**batch)
+    assert output.logits.shape == (len(batch["labels"]),)
+    assert torch.all(output.logits >= -1 - 1e-6) and torch.all(output.logits <= 1 + 1e-6)
+    assert output.loss is not None and output.loss.ndim == 0 and torch.isfinite(output.loss)
+    without = tiny_biencoder(**{k: v for k, v in batch.items() if k != "labels"})
+    assert without.loss is None
+    torch.testing.assert_close(without.logits, output.logits)
+
+
+@pytest.mark.parametrize("pooling", ["pooler", "mean", "cls"])
+def test_forward_cosines_equal_encode_cosines(make_biencoder, tokenizer, pair_dataset, batch, pooling):
+    # Each side is padded to its own longest: padding must not change the vectors.
+    model = make_biencoder(pooling=pooling)
+    with torch.no_grad():
+        logits = model(**batch).logits.numpy()
+    np.testing.assert_allclose(logits, pair_cosines(model, tokenizer, pair_dataset), atol=1e-5)
+
+
+@pytest.mark.parametrize("pooling", ["pooler", "mean", "cls"])
+@pytest.mark.parametrize("loss", ["cosine_embedding", "cosent"])
+def test_losses_are_finite_and_give_gradients(make_biencoder, batch, pooling, loss):
+    model = make_biencoder(pooling=pooling, loss=loss).train()
+    output = model(**batch)
+    assert torch.isfinite(output.loss) and output.loss.item() > 0
+    output.loss.backward()
+    gradients = [p.grad for p in model.parameters() if p.grad is not None]
+    assert gradients and all(torch.isfinite(g).all() for g in gradients)
+    assert model.bert.embeddings.word_embeddings.weight.grad.abs().sum() > 0
+
+
+def test_cosine_embedding_loss_value(make_biencoder, batch):
+    model = make_biencoder(pooling="mean", loss="cosine_embedding", margin=0.25)
+    with torch.no_grad():
+        output = model(**batch)
+    cosine, labels = output.logits, batch["labels"]
+    expected = torch.where(labels > 0, 1 - cosine, (cosine - 0.25).clamp(min=0)).mean()
+    assert output.loss.item() == pytest.approx(expected.item(), abs=1e-5)
+
+
+def test_cosent_loss_hand_computed():
+    cosine = torch.tensor([0.9, 0.2, 0.5], dtype=torch.float64)
+    labels = torch.tensor([1.0, 0.0, 0.0], dtype=torch.float64)
+    # positive 0 against negatives 1 and 2
+    expected = np.log(1 + np.exp(20 * (0.2 - 0.9)) + np.exp(20 * (0.5 - 0.9)))
+    assert cosent_loss(cosine, labels).item() == pytest.approx(expected, rel=1e-9)
+    # the same order of negatives and positives, shuffled: the same loss
+    assert cosent_loss(cosine[[2, 0, 1]], labels[[2, 0, 1]]).item() == pytest.approx(expected, rel=1e-9)
+
+
+def test_cosent_loss_prefers_positives_above_negatives():
+    labels = torch.tensor([1.0, 1.0, 0.0, 0.0])
+    right = cosent_loss(torch.tensor([0.9, 0.8, 0.1, 0.2]), labels)
+    wrong = cosent_loss(torch.tensor([0.1, 0.2, 0.9, 0.8]), labels)
+    assert right < 0.01 < 10 < wrong
+    assert cosent_loss(torch.tensor([0.3, 0.7]), torch.tensor([1.0, 1.0])).item() == pytest.approx(0.0)
+
+
+def test_cosent_loss_scale():
+    cosine, labels = torch.tensor([0.4, 0.5]), torch.tensor([1.0, 0.0])
+    assert cosent_loss(cosine, labels, scale=1.0).item() == pytest.approx(np.log(1 + np.exp(0.1)), rel=1e-5)
+
+
+# --- pooling and configuration -----------------------------------------------------------------------------------
+
+def test_mean_pool_ignores_padding():
+    hidden = torch.randn(2, 4, 3)
+    mask = torch.tensor([[1, 1, 0, 0], [1, 1, 1, 1]])
+    pooled = mean_pool(hidden, mask)
+    torch.testing.assert_close(pooled[0], hidden[0, :2].mean(0))
+    torch.testing.assert_close(pooled[1], hidden[1].mean(0))
+    changed = hidden.clone()
+    changed[0, 2:] = 1000.0
+    torch.testing.assert_close(mean_pool(changed, mask), pooled)
+
+
+def test_mean_pool_all_padding_is_zero_not_nan():
+    pooled = mean_pool(torch.randn(1, 3, 2), torch.zeros(1, 3, dtype=torch.long))
+    assert torch.equal(pooled, torch.zeros(1, 2))
+
+
+@pytest.mark.parametrize("settings", [{"pooling": "max"}, {"loss": "mse"}, {"pooling": "MEAN"}])
+def test_invalid_pooling_or_loss(tiny_config, settings):
+    with pytest.raises(ValueError, match="pooling must be one of"):
+        BiEncoder(tiny_config(), **settings)
+
+
+def test_defaults_and_settings(tiny_config):
+    default = BiEncoder(tiny_config())
+    assert (default.config.pooling, default.config.loss, default.config.margin, default.config.threshold) == \
+        ("pooler", "cosine_embedding", 0.3, 0.8)
+    assert default.bert.pooler is not None
+    custom = BiEncoder(tiny_config(), pooling="cls", loss="cosent", margin=0.5, threshold=0.7)
+    assert (custom.config.pooling, custom.config.loss, custom.config.margin, custom.config.threshold) == \
+        ("cls", "cosent", 0.5, 0.7)
+    assert custom.bert.pooler is None  # no unused pooler weights without pooler pooling
+
+
+def test_save_and_load_round_trip(make_biencoder, tokenizer, tmp_path):
+    model = make_biencoder(pooling="mean", loss="cosent", threshold=0.66, margin=0.2)
+    model.save_pretrained(tmp_path)
+    loaded = BiEncoder.from_pretrained(tmp_path)
+    assert (loaded.config.pooling, loaded.config.loss, loaded.config.threshold, loaded.config.margin) == \
+        ("mean", "cosent", 0.66, 0.2)
+    assert not loaded.training
+    sentences = ["今天天气很好", "我喜欢吃苹果你在哪里", "一"]
+    np.testing.assert_array_equal(loaded.encode(sentences, tokenizer), model.encode(sentences, tokenizer))
+    for (name, value), (_, other) in zip(model.state_dict().items(), loaded.state_dict().items()):
+        assert torch.equal(value, other), name
+
+
+def test_from_pretrained_settings_override_the_saved_config(make_biencoder, tmp_path):
+    make_biencoder(pooling="mean").save_pretrained(tmp_path)
+    loaded = BiEncoder.from_pretrained(tmp_path, threshold=0.5, loss="cosent")
+    assert (loaded.config.pooling, loaded.config.loss, loaded.config.threshold) == ("mean", "cosent", 0.5)
+
+
+# --- encode and pair_cosines -------------------------------------------------------------------------------------
+
+def test_encode_unit_vectors_in_input_order(tiny_biencoder, tokenizer, sentence_pairs):
+    sentences = [s for pair in sentence_pairs for s in pair]
+    vectors = tiny_biencoder.encode(sentences, tokenizer, batch_size=3)
+    assert vectors.shape == (len(sentences), tiny_biencoder.config.hidden_size)
+    assert vectors.dtype == np.float32
+    np.testing.assert_allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
+    alone = np.stack([tiny_biencoder.encode([s], tokenizer)[0] for s in sentences])
+    np.testing.assert_allclose(vectors, alone, atol=1e-5)
+    assert not np.allclose(vectors[0], vectors[1])
+
+
+def test_encode_accepts_a_tuple_and_turns_dropout_off(tiny_biencoder, tokenizer):
+    tiny_biencoder.train()
+    first = tiny_biencoder.encode(("今天天气很好", "你在哪里"), tokenizer)
+    second = tiny_biencoder.encode(["今天天气很好", "你在哪里"], tokenizer)
+    assert not tiny_biencoder.training
+    np.testing.assert_array_equal(first, second)
+
+
+def test_encode_truncates(tiny_biencoder, tokenizer):
+    long = "今天天气很好" * 50
+    np.testing.assert_allclose(tiny_biencoder.encode([long], tokenizer, max_length=12),
+                               tiny_biencoder.encode([long[:10]], tokenizer), atol=1e-5)
+
+
+@pytest.mark.parametrize("sentences", ["今天天气很好", ["今天", ""], ["今天", "  "], ["今天", None], [3]])
+def test_encode_rejects_bad_input(tiny_biencoder, tokenizer, sentences):
+    with pytest.raises(ValueError):
+        tiny_biencoder.encode(sentences, tokenizer)
+
+
+def test_pair_cosines(tiny_biencoder, tokenizer, pair_dataset):
+    cosines = pair_cosines(tiny_biencoder, tokenizer, pair_dataset, batch_size=2)
+    first = tiny_biencoder.encode(pair_dataset["sentence1"], tokenizer)
+    second = tiny_biencoder.encode(pair_dataset["sentence2"], tokenizer)
+    assert cosines.shape == (len(pair_dataset),)
+    np.testing.assert_allclose(cosines, [a @ b for a, b in zip(first, second)], atol=1e-5)
+    assert np.all(np.abs(cosines) <= 1 + 1e-5)
+
+
+# --- data preparation --------------------------------------------------------------------------------------------
+
+def test_tokenize_sides(pair_dataset, tokenizer):
+    encoded = tokenize_sides(pair_dataset, tokenizer, max_length=10)
+    assert set(encoded.column_names) == {"sentence1", "sentence2", "label", "input_ids_1", "attention_mask_1",
+                                         "input_ids_2", "attention_mask_2", "length"}
+    for row in encoded:
+        for side in ("1", "2"):
+            expected = tokenizer(row[f"sentence{side}"], truncation=True, max_length=10)["input_ids"]
+            assert row[f"input_ids_{side}"] == expected
+            assert row[f"attention_mask_{side}"] == [1] * len(expected)
+        assert row["length"] == len(row["input_ids_1"]) + len(row["input_ids_2"])
+    assert max(len(ids) for ids in encoded["input_ids_2"]) == 10
+
+
+def test_pair_collator_pads_each_side_to_its_own_longest(tokenizer):
+    features = [
+        {"input_ids_1": [2, 5, 3], "attention_mask_1": [1, 1, 1], "input_ids_2": [2, 6, 7, 8, 9, 3],
+         "attention_mask_2": [1] * 6, "label": 1, "length": 9},
+        {"input_ids_1": [2, 5, 6, 7, 3], "attention_mask_1": [1] * 5, "input_ids_2": [2, 3],
+         "attention_mask_2": [1, 1], "label": 0, "length": 7},
+    ]
+    batch = PairCollator(tokenizer)(features)
+    assert set(batch) == {"input_ids_1", "attention_mask_1", "input_ids_2", "attention_mask_2", "labels"}
+    assert batch["input_ids_1"].tolist() == [[2, 5, 3, 0, 0], [2, 5, 6, 7, 3]]
+    assert batch["attention_mask_1"].tolist() == [[1, 1, 1, 0, 0], [1] * 5]
+    assert batch["input_ids_2"].tolist() == [[2, 6, 7, 8, 9, 3], [2, 3, 0, 0, 0, 0]]
+    assert batch["attention_mask_2"].tolist() == [[1] * 6, [1, 1, 0, 0, 0, 0]]
+    assert batch["labels"].dtype == torch.float and batch["labels"].tolist() == [1.0, 0.0]
+
+
+def test_pair_collator_labels_key_and_no_labels(tokenizer):
+    features = [{"input_ids_1": [2, 3], "attention_mask_1": [1, 1], "input_ids_2": [2, 5, 3],
+                 "attention_mask_2": [1, 1, 1], "labels": 1}]
+    assert PairCollator(tokenizer)(features)["labels"].tolist() == [1.0]
+    del features[0]["labels"]
+    assert "labels" not in PairCollator(tokenizer)(features)
+
+
+def test_mixed_length_order():
+    rng = np.random.default_rng(0)
+    labels = (rng.random(100) < 0.4).astype(int)
+    lengths = rng.integers(5, 80, size=100)
+    order = mixed_length_order(labels, lengths, batch_size=8, seed=1)
+    assert sorted(order.tolist()) == list(range(100))
+    full = [order[start:start + 8] for start in range(0, 96, 8)]
+    for batch in full:
+        assert set(labels[batch]) == {0, 1}
+    np.testing.assert_array_equal(order, mixed_length_order(labels, lengths, batch_size=8, seed=1))
+    assert not np.array_equal(order, mixed_length_order(labels, lengths, batch_size=8, seed=2))
+
+    def spread(o):  # mean length range of each label inside each full batch
+        return np.mean([np.ptp(lengths[b][labels[b] == v]) for b in (o[s:s + 8] for s in range(0, 96, 8))
+                        for v in (0, 1) if (labels[b] == v).any()])
+
+    assert spread(order) < spread(rng.permutation(100)) / 2  # similar lengths per label and batch
+
+
+# --- the real model ----------------------------------------------------------------------------------------------
+
+@pytest.mark.slow
+def test_real_m3e_small_ranks_a_paraphrase_above_an_unrelated_pair():
+    from transformers import AutoTokenizer
+
+    import textsim
+
+    path = textsim.resolve_model("m3e-small")
+    tokenizer = AutoTokenizer.from_pretrained(path)
+    model = BiEncoder.from_pretrained(path, pooling="mean")
+    vectors = model.encode(["胡子长得太快怎么办？", "胡子长得快怎么办？", "我想买一台新电脑"], tokenizer)
+    paraphrase, unrelated = vectors[0] @ vectors[1], vectors[0] @ vectors[2]
+    assert paraphrase > unrelated + 0.1
+    assert paraphrase > 0.9
+
+
+def test_encode_and_order_of_nothing_are_empty(tiny_biencoder, tokenizer):
+    from textsim.biencoder import mixed_length_order
+
+    assert tiny_biencoder.encode([], tokenizer).shape == (0, tiny_biencoder.config.hidden_size)
+    assert mixed_length_order([], [], 4).shape == (0,)

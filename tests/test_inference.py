@@ -1,0 +1,142 @@
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from textsim.data import LABEL_NAMES
+from textsim.inference import check_pairs, length_sorted_batches, predict_pairs, score_pairs
+
+
+@pytest.mark.parametrize("batch_size", [1, 3, 4, 100])
+def test_length_sorted_batches_cover_every_index_once_longest_first(batch_size):
+    lengths = [5, 17, 3, 17, 9, 1, 12, 12, 30, 2]
+    batches = list(length_sorted_batches(lengths, batch_size))
+    assert len(batches) == math.ceil(len(lengths) / batch_size)
+    assert all(1 <= len(batch) <= batch_size for batch in batches)
+    order = np.concatenate(batches)
+    assert sorted(order.tolist()) == list(range(len(lengths)))
+    ordered_lengths = [lengths[i] for i in order]
+    assert ordered_lengths == sorted(lengths, reverse=True)
+
+
+def test_length_sorted_batches_keep_the_order_of_equal_lengths():
+    assert np.concatenate(list(length_sorted_batches([4, 4, 4, 4, 4], 2))).tolist() == [0, 1, 2, 3, 4]
+
+
+def test_length_sorted_batches_empty_and_invalid():
+    assert list(length_sorted_batches([], 4)) == []
+    with pytest.raises(ValueError):
+        list(length_sorted_batches([1, 2], 0))
+
+
+@pytest.mark.parametrize("pairs", [
+    "", "今天", b"ab", None, 3, 3.5,
+    [("今天",)], [("今天", "天气", "好")], ["今天"], [None], [3],
+    [("今天", "")], [("今天", "   ")], [("", "天气")], [("今天", None)], [(None, "天气")], [("今天", 3)],
+    [{"text": "今天"}], [{"text_pair": "天气"}], [{"text": "", "text_pair": "天气"}],
+])
+def test_check_pairs_rejects(pairs):
+    with pytest.raises(ValueError):
+        check_pairs(pairs)
+
+
+def test_check_pairs_names_the_bad_item():
+    with pytest.raises(ValueError, match=r"batch\[2\] sentence 2"):
+        check_pairs([("a", "b"), ("c", "d"), ("e", "")], where="batch")
+
+
+def test_check_pairs_accepts_tuples_lists_and_dicts():
+    pairs = [("今天", "天气"), ["你好", "好"], {"text": "我", "text_pair": "你"}]
+    assert check_pairs(pairs) == [("今天", "天气"), ("你好", "好"), ("我", "你")]
+    assert check_pairs(()) == []
+
+
+def direct_score(model, tokenizer, pair):
+    """P(相似) for one pair, without any batching."""
+    inputs = tokenizer(pair[0], pair[1], return_tensors="pt")
+    with torch.no_grad():
+        logits = model(**inputs).logits
+    return logits.softmax(-1)[0, 1].item() if logits.shape[-1] == 2 else logits[0, 0].item()
+
+
+def test_score_pairs_in_dataset_order(tiny_cross_encoder, tokenizer, sentence_pairs):
+    scores = score_pairs(tiny_cross_encoder, tokenizer, sentence_pairs, batch_size=3)
+    assert scores.shape == (len(sentence_pairs),)
+    assert scores.dtype == np.float32
+    alone = [score_pairs(tiny_cross_encoder, tokenizer, [pair])[0] for pair in sentence_pairs]
+    np.testing.assert_allclose(scores, alone, atol=1e-5)
+    direct = [direct_score(tiny_cross_encoder, tokenizer, pair) for pair in sentence_pairs]
+    np.testing.assert_allclose(scores, direct, atol=1e-5)
+    assert np.all((scores >= 0) & (scores <= 1))
+    assert np.ptp(scores) > 0  # not a constant: the test would not see a shuffle otherwise
+
+
+def test_score_pairs_batch_size_does_not_change_scores(tiny_cross_encoder, tokenizer, sentence_pairs):
+    one = score_pairs(tiny_cross_encoder, tokenizer, sentence_pairs, batch_size=1)
+    many = score_pairs(tiny_cross_encoder, tokenizer, sentence_pairs, batch_size=64)
+    np.testing.assert_allclose(one, many, atol=1e-5)
+
+
+def test_score_pairs_single_output_is_the_raw_score(tiny_config, tokenizer, sentence_pairs):
+    from transformers import BertForSequenceClassification
+
+    torch.manual_seed(0)
+    model = BertForSequenceClassification(tiny_config(num_labels=1)).eval()
+    scores = score_pairs(model, tokenizer, sentence_pairs, batch_size=2)
+    np.testing.assert_allclose(scores, [direct_score(model, tokenizer, p) for p in sentence_pairs], atol=1e-5)
+
+
+def test_score_pairs_switches_dropout_off(tiny_cross_encoder, tokenizer, sentence_pairs):
+    tiny_cross_encoder.train()
+    first = score_pairs(tiny_cross_encoder, tokenizer, sentence_pairs)
+    second = score_pairs(tiny_cross_encoder, tokenizer, sentence_pairs)
+    assert not tiny_cross_encoder.training
+    np.testing.assert_array_equal(first, second)
+
+
+def test_score_pairs_truncates_to_max_length(tiny_cross_encoder, tokenizer):
+    long_pair = ("今天天气很好" * 40, "我喜欢吃苹果" * 40)  # 480 characters: longer than the 128 positions
+    truncated = score_pairs(tiny_cross_encoder, tokenizer, [long_pair], max_length=16)
+    inputs = tokenizer(*long_pair, truncation=True, max_length=16, return_tensors="pt")
+    assert inputs["input_ids"].shape[1] == 16
+    with torch.no_grad():
+        expected = tiny_cross_encoder(**inputs).logits.softmax(-1)[0, 1].item()
+    assert truncated[0] == pytest.approx(expected, abs=1e-5)
+    assert np.isfinite(score_pairs(tiny_cross_encoder, tokenizer, [long_pair])).all()
+
+
+def test_score_pairs_validates_input(tiny_cross_encoder, tokenizer):
+    with pytest.raises(ValueError):
+        score_pairs(tiny_cross_encoder, tokenizer, [("今天", "")])
+
+
+def test_predict_pairs_labels_by_threshold(tiny_cross_encoder, tokenizer, sentence_pairs):
+    scores = score_pairs(tiny_cross_encoder, tokenizer, sentence_pairs)
+    threshold = float(np.median(scores))
+    predictions = predict_pairs(tiny_cross_encoder, tokenizer, sentence_pairs, threshold, batch_size=2)
+    assert [p["score"] for p in predictions] == pytest.approx(scores.tolist(), abs=1e-6)
+    assert all(type(p["score"]) is float for p in predictions)
+    assert [p["label"] for p in predictions] == [LABEL_NAMES[int(s >= threshold)] for s in scores]
+    assert {p["label"] for p in predictions} == {"相似", "不相似"}
+    assert {p["label"] for p in predictions_at(tiny_cross_encoder, tokenizer, sentence_pairs, 0.0)} == {"相似"}
+    assert {p["label"] for p in predictions_at(tiny_cross_encoder, tokenizer, sentence_pairs, 1.01)} == {"不相似"}
+
+
+def predictions_at(model, tokenizer, pairs, threshold):
+    return predict_pairs(model, tokenizer, pairs, threshold)
+
+
+def test_score_pairs_of_nothing_is_empty(tiny_cross_encoder, tokenizer):
+    from textsim.inference import score_pairs
+
+    assert score_pairs(tiny_cross_encoder, tokenizer, []).shape == (0,)
+
+
+def test_score_pairs_caps_max_length_at_the_model_positions(tiny_config, tokenizer):
+    from transformers import BertForSequenceClassification
+
+    from textsim.inference import score_pairs
+
+    model = BertForSequenceClassification(tiny_config(num_labels=2, max_position_embeddings=16)).eval()
+    assert score_pairs(model, tokenizer, [("今" * 40, "天" * 40)], max_length=128).shape == (1,)

@@ -1,0 +1,76 @@
+"""textsim.report: the summary tables, and the committed local results that the README shows."""
+import json
+
+import pytest
+
+from textsim import report
+from textsim.config import PROFILES
+
+LOCAL_SUMMARY = PROFILES["local"].results_dir / "summary.json"
+
+
+def fake_summary():
+    row = {"recipe": "cross-encoder (classification)", "accuracy": 0.9, "f1": 0.85, "precision": 0.8,
+           "recall": 0.9, "threshold": 0.5, "threshold_source": "fixed", "train_seconds": 12.5,
+           "eval_pairs_per_second": 40.0}
+    retrieval = {"method": "bi-encoder", "corpus": 100, "queries": 5, "recall@1": 0.2, "recall@5": 0.6,
+                 "recall@10": 0.8, "mrr@10": 0.4, "ms_per_query": 3.25}
+    return {"profile": "smoke", "total_minutes": 7.5, "seed_reported": report.SEED_REPORTED,
+            "notebooks": {"01_x": {"model": "m3e-small", "device": "cpu (2 threads)", "rows": [row]},
+                          "04_y": {"model": "m3e-small", "device": "cpu (2 threads)", "retrieval": [retrieval]}}}
+
+
+def test_summary_markdown_has_a_row_per_recipe_and_the_seed_numbers():
+    text = report.summary_markdown(fake_summary())
+    assert "| 01 | cross-encoder (classification) | 0.500 | fixed | 0.9000 | 0.8500 |" in text
+    assert "all notebooks in 7.5 min" in text
+    assert text.count("| seed |") == len(report.SEED_REPORTED)
+    assert "| bi-encoder | 100 | 5 | 0.200 | 0.600 | 0.800 | 0.400 | 3.2 |" in text
+
+
+def test_write_summary_collects_results_files(tmp_path, monkeypatch):
+    profile = PROFILES["smoke"]
+    monkeypatch.setattr(type(profile), "results_dir", property(lambda self: tmp_path))
+    (tmp_path / "01_cross_encoder_classification.json").write_text(
+        json.dumps(fake_summary()["notebooks"]["01_x"]), encoding="utf-8")
+    path = report.write_summary(profile)
+    summary = json.loads((tmp_path / "summary.json").read_text(encoding="utf-8"))
+    assert list(summary["notebooks"]) == ["01_cross_encoder_classification"]
+    assert path.read_text(encoding="utf-8") == report.summary_markdown(summary)
+
+
+def test_update_readme_replaces_only_the_results_block(tmp_path, monkeypatch):
+    profile = PROFILES["smoke"]
+    monkeypatch.setattr(type(profile), "results_dir", property(lambda self: tmp_path))
+    (tmp_path / "summary.json").write_text(json.dumps(fake_summary()), encoding="utf-8")
+    readme = tmp_path / "README.md"
+    readme.write_text(f"intro\n{report.README_START}\nOLD-TABLE\n{report.README_END}\noutro\n", encoding="utf-8")
+    report.update_readme(profile, readme)
+    text = readme.read_text(encoding="utf-8")
+    assert text.startswith("intro\n") and text.endswith("outro\n") and "OLD-TABLE" not in text
+    assert report.readme_table(text) == report.summary_markdown(fake_summary()).strip("\n")
+
+
+def test_readme_without_markers_is_a_clear_error():
+    with pytest.raises(ValueError, match="results:start"):
+        report.readme_table("no table here")
+
+
+# --- The committed local results: what the README shows is what the code produced. ---
+
+@pytest.fixture(scope="module")
+def local_summary():
+    assert LOCAL_SUMMARY.is_file(), "results/local/summary.json is missing: run `make publish PROFILE=local`"
+    return json.loads(LOCAL_SUMMARY.read_text(encoding="utf-8"))
+
+
+def test_readme_table_equals_the_committed_local_summary(local_summary):
+    readme = report.README.read_text(encoding="utf-8")
+    assert report.readme_table(readme) == report.summary_markdown(local_summary).strip("\n")
+    assert (LOCAL_SUMMARY.parent / "summary.md").read_text(encoding="utf-8") == report.summary_markdown(local_summary)
+
+
+def test_committed_local_results_cover_every_notebook(local_summary):
+    assert list(local_summary["notebooks"]) == report.NOTEBOOKS
+    for result in local_summary["notebooks"].values():
+        assert result["profile"] == "local" and result["model"] == "m3e-small"

@@ -1,0 +1,131 @@
+import dataclasses
+
+import numpy as np
+import pytest
+import torch
+from datasets import Dataset
+
+import textsim
+import textsim.config
+import textsim.training
+from textsim.training import padding_cost, tokenize_pairs, training_arguments
+
+
+@pytest.fixture
+def pair_dataset():
+    return Dataset.from_list([
+        {"sentence1": "今天天气很好", "sentence2": "天气不错", "label": 1},
+        {"sentence1": "我", "sentence2": "你在哪里这是一个测试句子", "label": 0},
+        {"sentence1": "胡子长得太快怎么办", "sentence2": "胡子长得快怎么办", "label": 1},
+    ])
+
+
+def test_tokenize_pairs_segments_and_no_padding(pair_dataset, tokenizer):
+    encoded = tokenize_pairs(pair_dataset, tokenizer)
+    assert set(encoded.column_names) == {"input_ids", "token_type_ids", "attention_mask", "label"}
+    assert encoded["label"] == [1, 0, 1]
+    lengths = set()
+    for row, source in zip(encoded, pair_dataset):
+        first, second = len(source["sentence1"]), len(source["sentence2"])  # one token per character
+        ids, types = row["input_ids"], row["token_type_ids"]
+        assert len(ids) == first + second + 3  # [CLS] s1 [SEP] s2 [SEP]
+        assert ids[0] == tokenizer.cls_token_id
+        assert ids[first + 1] == tokenizer.sep_token_id and ids[-1] == tokenizer.sep_token_id
+        assert types == [0] * (first + 2) + [1] * (second + 1)
+        assert row["attention_mask"] == [1] * len(ids)
+        assert tokenizer.pad_token_id not in ids
+        lengths.add(len(ids))
+    assert len(lengths) == 3  # each pair keeps its own length: no padding to a common length
+
+
+def test_tokenize_pairs_truncates(pair_dataset, tokenizer):
+    encoded = tokenize_pairs(pair_dataset, tokenizer, max_length=8)
+    assert max(len(ids) for ids in encoded["input_ids"]) == 8
+    for types in encoded["token_type_ids"]:
+        assert types[0] == 0 and types[-1] == 1  # both sentences survive truncation
+        assert types == sorted(types)
+
+
+def test_padding_cost_grouping_pads_less():
+    rng = np.random.default_rng(0)
+    lengths = rng.integers(5, 120, size=640)
+    cost = padding_cost(lengths, batch_size=16, seed=0)
+    assert 1.0 <= cost["grouped"] < cost["random"]
+    assert cost["grouped_batch_max_mean"] < cost["random_batch_max_mean"]
+    assert cost["real_tokens_mean"] == pytest.approx(lengths.mean())
+    assert cost["fixed_128"] == pytest.approx(128 * len(lengths) / lengths.sum())
+    assert padding_cost(lengths, batch_size=16, seed=0) == cost  # seeded
+
+
+def test_padding_cost_equal_lengths_cost_nothing():
+    cost = padding_cost([10] * 50, batch_size=8)
+    assert cost["random"] == pytest.approx(1.0)
+    assert cost["grouped"] == pytest.approx(1.0)
+
+
+def test_padding_cost_hand_computed_random_order():
+    # One batch holding everything: each pair is padded to the longest (4), whatever the order.
+    cost = padding_cost([1, 2, 3, 4], batch_size=4)
+    assert cost["random"] == pytest.approx(4 * 4 / 10)
+    assert cost["grouped"] == pytest.approx(4 * 4 / 10)
+
+
+@pytest.fixture
+def isolated_root(tmp_path, monkeypatch):
+    """Profiles' folders and checkpoints point into tmp_path; TENSORBOARD_LOGGING_DIR is restored afterwards."""
+    monkeypatch.setattr(textsim.config, "PROJECT_ROOT", tmp_path)
+    monkeypatch.setattr(textsim.training, "PROJECT_ROOT", tmp_path)
+    monkeypatch.setenv("TENSORBOARD_LOGGING_DIR", "restored-after-the-test")
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    return tmp_path
+
+
+def test_training_arguments(isolated_root):
+    import os
+
+    profile = dataclasses.replace(textsim.PROFILES["smoke"], name="unit", seed=123, batch_size=8, warmup=0.1)
+    args = training_arguments(profile, "cross", learning_rate=3e-4, epochs=2)
+    assert args.seed == 123 and args.data_seed == 123
+    assert args.train_sampling_strategy == "group_by_length"
+    assert args.eval_strategy == "epoch" and args.save_strategy == "epoch"
+    assert args.load_best_model_at_end is True
+    assert args.metric_for_best_model == "accuracy"
+    assert args.report_to == ["tensorboard"]
+    assert args.learning_rate == 3e-4 and args.num_train_epochs == 2
+    assert args.per_device_train_batch_size == 8 and args.per_device_eval_batch_size == 16
+    assert args.weight_decay == profile.weight_decay
+    assert args.get_warmup_steps(100) == 10  # warmup is a fraction of the steps
+    assert (args.bf16, args.fp16) == (False, False)  # CPU
+    assert args.output_dir == str(isolated_root / "build" / "checkpoints" / "unit" / "cross")
+    assert os.environ["TENSORBOARD_LOGGING_DIR"] == str(isolated_root / "runs" / "unit" / "cross")
+    assert list(isolated_root.iterdir()) == []  # nothing written before training
+
+
+def test_training_arguments_seeds_torch(isolated_root):
+    profile = dataclasses.replace(textsim.PROFILES["smoke"], name="unit", seed=321)
+    torch.manual_seed(321)
+    expected = torch.rand(3)
+    torch.manual_seed(0)
+    training_arguments(profile, "run", learning_rate=1e-4, epochs=1)
+    assert torch.equal(torch.rand(3), expected)
+
+
+def test_training_arguments_overrides(isolated_root):
+    profile = dataclasses.replace(textsim.PROFILES["smoke"], name="unit")
+    args = training_arguments(profile, "run", 1e-4, 1, logging_steps=3, eval_strategy="no",
+                              save_strategy="no", load_best_model_at_end=False,
+                              train_sampling_strategy="sequential")
+    assert args.logging_steps == 3
+    assert args.eval_strategy == "no"
+    assert args.train_sampling_strategy == "sequential"
+
+
+def test_training_arguments_bf16_on_a_bf16_gpu(isolated_root, monkeypatch):
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda *args, **kwargs: True)
+    profile = dataclasses.replace(textsim.PROFILES["smoke"], name="unit")
+    # TrainingArguments itself checks the hardware; only the flags it is given matter here.
+    captured = {}
+    monkeypatch.setattr(textsim.training, "TrainingArguments", lambda **settings: captured.update(settings))
+    training_arguments(profile, "run", 1e-4, 1)
+    assert captured["bf16"] is True and captured["fp16"] is False
