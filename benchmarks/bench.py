@@ -34,10 +34,10 @@ SEED = 42
 LOAD_AT_START = os.getloadavg() if hasattr(os, "getloadavg") else None  # other work on the machine skews timings
 MAX_LENGTH = 128
 SIZES = {  # tiny: a smoke run for the tests (well under a minute); full: `make bench` (minutes on 2 CPU cores)
-    "tiny": dict(train_rows=200, batch=4, warmup=1, steps=1, reps=2, pairs=16, seed_pairs=8,
-                 corpus=200, corpus_sample=64, candidates=32, queries=3),
-    "full": dict(train_rows=8000, batch=32, warmup=1, steps=2, reps=3, pairs=1000, seed_pairs=100,
-                 corpus=None, corpus_sample=2000, candidates=1000, queries=20),
+    "tiny": dict(train_rows=100, batch=2, warmup=1, steps=1, reps=1, pairs=8, seed_pairs=4,
+                 corpus=100, corpus_sample=16, candidates=16, queries=2),
+    "full": dict(train_rows=8000, batch=32, warmup=1, steps=2, reps=3, pairs=1000, seed_pairs=50,
+                 corpus=None, corpus_sample=1000, candidates=500, queries=20),
 }  # seed_pairs: the one-pair-at-a-time loops run at a steady rate per pair, so a sample of the pairs is enough
 
 
@@ -80,19 +80,24 @@ def load_bi(path: str, device: torch.device, pooling: str = "pooler"):
 
 
 # ---------------------------------------------------------------- 1. training throughput (data path only differs)
+def some_batches(order: list[int], batch: int, count: int) -> list[list[int]]:
+    """``count`` batches drawn at random from one epoch in this order: a fair sample of the epoch's lengths."""
+    batches = [order[start:start + batch] for start in range(0, len(order) - batch + 1, batch)]
+    return [batches[i] for i in np.random.default_rng(SEED).choice(len(batches), count, replace=False)]
+
+
 def seed_batches(features: list[dict], batch: int, count: int):
     """The seed: every row padded to 128 tokens beforehand, random batches."""
     order = torch.randperm(len(features), generator=torch.Generator().manual_seed(SEED)).tolist()
-    for start in range(0, count * batch, batch):
-        yield default_data_collator([features[i] for i in order[start:start + batch]])
+    for indices in some_batches(order, batch, count):
+        yield default_data_collator([features[i] for i in indices])
 
 
 def our_batches(features: list[dict], lengths: list[int], collate, batch: int, count: int):
     """Ours: batches of similar length (LengthGroupedSampler), each padded only to its own longest."""
-    sampler = LengthGroupedSampler(batch, lengths=lengths, generator=torch.Generator().manual_seed(SEED))
-    order = list(sampler)
-    for start in range(0, count * batch, batch):
-        yield collate([features[i] for i in order[start:start + batch]])
+    order = list(LengthGroupedSampler(batch, lengths=lengths, generator=torch.Generator().manual_seed(SEED)))
+    for indices in some_batches(order, batch, count):
+        yield collate([features[i] for i in indices])
 
 
 def train_rates(model, batches, device: torch.device, size: dict) -> list[float]:
@@ -155,7 +160,8 @@ def section_training(path, tok, train, device, size) -> list[dict]:
         seed = stats(train_rates(load(path, device), seed_path, device, size))
         ours = stats(train_rates(load(path, device), our_path, device, size))
         rows.append(row(f"training, {name}", "pairs/s", seed, ours, 2.0,
-                        note=f"batch {batch}, {size['steps']} steps per run after {size['warmup']} warm-up"))
+                        note=f"AdamW, batch {batch}, {size['reps']} runs of {size['steps']} steps after "
+                             f"{size['warmup']} warm-up; batches drawn at random from one epoch of each order"))
         print(f"  {rows[-1]['name']}: {rows[-1]['speedup']:.2f}x", flush=True)
     return rows
 
@@ -163,7 +169,7 @@ def section_training(path, tok, train, device, size) -> list[dict]:
 # ---------------------------------------------------------------- 2. pair scoring throughput
 def rates(fn, items: list, device, reps: int) -> list[float]:
     """Items/second of ``fn(items)``, ``reps`` times, after a warm-up call on a few items."""
-    fn(items[:8])
+    fn(items[:4])
     return [len(items) / timed(lambda: fn(items), device) for _ in range(reps)]
 
 
@@ -205,7 +211,7 @@ def section_ranking(path, tok, corpus, queries, device, size) -> tuple[list[dict
         sample = [corpus[i] for i in rng.choice(len(corpus), sample_size, replace=False)]
         return 1000 * scale * timed(lambda: score_pairs(cross, tok, [(query, c) for c in sample], 64), device)
 
-    score_pairs(cross, tok, [(queries[0], c) for c in corpus[:64]], 64)  # warm-up
+    score_pairs(cross, tok, [(queries[0], c) for c in corpus[:16]], 64)  # warm-up
     seed = stats([cross_query(q) for q in queries[1:size["reps"] + 1]])
 
     bi = load_bi(path, device, pooling="mean")
@@ -259,7 +265,34 @@ def section_gpu(path, tok, test, device, size) -> tuple[list[dict], str]:
     return rows, note
 
 
-# ---------------------------------------------------------------- 5. the machine and the report
+# ---------------------------------------------------------------- 5. what the `paper` profile would cost here
+def section_paper_estimate(tok, train, device, size) -> tuple[list[dict], list[str]]:
+    """Training pairs/s of a randomly initialised model of MacBERT-base's size (the Hub is out of reach), on our
+    data path; from it, the hours that `TEXTSIM_PROFILE=paper make run` would train for on this machine."""
+    from transformers import BertConfig
+
+    from textsim.config import PROFILES
+
+    paper = PROFILES["paper"]
+    train = train.select(range(min(len(train), size["train_rows"])))
+    features = cross_features(train, tok, padded=False)
+    batches = our_batches(features, [len(f["input_ids"]) for f in features], DataCollatorWithPadding(tok),
+                          size["batch"], size["warmup"] + size["reps"] * size["steps"])
+    torch.manual_seed(SEED)
+    model = BertForSequenceClassification(BertConfig(vocab_size=tok.vocab_size, num_labels=2)).to(device)
+    rate = stats(train_rates(model, batches, device, size))
+    pairs = 8000 * (2 * paper.cross_epochs + paper.seed_bi_epochs + paper.better_bi_epochs)
+    hours = pairs / rate["median"] / 3600
+    note = (f"{model.num_parameters() / 1e6:.0f}M parameters (BERT-base, MacBERT's size), random weights, "
+            f"batch {size['batch']}, length-grouped; `paper` trains {pairs:,.0f} pairs in all "
+            f"(8,000 x {2 * paper.cross_epochs:g} cross-encoder epochs + {paper.seed_bi_epochs + paper.better_bi_epochs:g}"
+            f" bi-encoder epochs, bi-encoder steps taken as costly as cross-encoder ones): about {hours:.1f} h of "
+            f"training on this device at {rate['median']:.2f} pairs/s, evaluation not counted")
+    print(f"  paper profile: {rate['median']:.2f} pairs/s -> about {hours:.1f} h", flush=True)
+    return [{"name": "training, BERT-base size", "unit": "pairs/s", "rate": rate, "hours": hours}], [note]
+
+
+# ---------------------------------------------------------------- 6. the machine and the report
 def machine(device: torch.device) -> dict:
     cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
                 if line.startswith("model name")), platform.processor()) if Path("/proc/cpuinfo").exists() \
@@ -283,6 +316,8 @@ def markdown(report: dict) -> str:
              f"GPU: {m['gpu'] or 'none'}; device `{m['device']}`; load average at start "
              f"{', '.join(f'{x:.1f}' for x in m['load_average_at_start'] or [])}.", "",
              "Versions: " + ", ".join(f"{k} {v}" for k, v in m["versions"].items()), ""]
+    if report["size"] == "tiny":
+        lines += ["**Tiny run: a smoke test of the script; its figures say nothing about speed.**", ""]
     for title, section in report["sections"].items():
         lines += [f"## {title}", ""]
         if section["rows"]:
@@ -317,20 +352,25 @@ def main() -> None:
     queries = list(splits["test"]["sentence1"])[:max(size["queries"], size["reps"] + 1)]
 
     sections = {}
-    print("1. training throughput", flush=True)
+    print(f"1. training throughput (at {time.perf_counter() - started:.0f} s)", flush=True)
     sections["1. Training throughput"] = {"rows": section_training(path, tok, splits["train"], device, size)}
-    print("2. pair scoring throughput", flush=True)
+    print(f"2. pair scoring throughput (at {time.perf_counter() - started:.0f} s)", flush=True)
     sections["2. Pair scoring throughput"] = {"rows": section_scoring(path, tok, splits["test"], device, size)}
-    print("3. ranking", flush=True)
+    print(f"3. ranking (at {time.perf_counter() - started:.0f} s)", flush=True)
     ranking, one_off = section_ranking(path, tok, corpus, queries, device, size)
     sections["3. Ranking (top 10 of the corpus)"] = {
         "rows": ranking, "corpus_encoding": one_off,
         "notes": [f"one-off corpus encoding (bi-encoder, pooling=mean): {one_off['corpus_sentences']} sentences "
                   f"in {one_off['encode_seconds']:.1f} s ({one_off['sentences_per_second']:.0f} sentences/s), "
                   f"extrapolated from encoding {one_off['encoded_sample']} random ones"]}
-    print("4. GPU: precision and torch.compile", flush=True)
+    print(f"4. GPU: precision and torch.compile (at {time.perf_counter() - started:.0f} s)", flush=True)
     gpu_rows, gpu_note = section_gpu(path, tok, splits["test"], device, size)
     sections["4. GPU: fp32 vs mixed precision, torch.compile"] = {"rows": gpu_rows, "notes": [gpu_note]}
+
+    print(f"5. paper profile estimate (at {time.perf_counter() - started:.0f} s)", flush=True)
+    paper_rows, paper_notes = section_paper_estimate(tok, splits["train"], device, size)
+    sections["5. What the paper profile (MacBERT-base) would cost here"] = {"rows": [], "estimate": paper_rows,
+                                                                            "notes": paper_notes}
 
     report = {"size": args.size, "model": "m3e-small", "settings": size, "machine": machine(device),
               "sections": sections, "seconds": time.perf_counter() - started,
