@@ -15,7 +15,7 @@ from .inference import autocast, length_sorted_batches
 
 SIDES = ("1", "2")
 POOLINGS = ("pooler", "mean", "cls")
-LOSSES = ("cosine_embedding", "cosent")
+LOSSES = ("cosine_embedding", "cosent", "contrastive")
 
 
 def mean_pool(hidden: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
@@ -36,11 +36,20 @@ def cosent_loss(cosine: torch.Tensor, labels: torch.Tensor, scale: float = 20.0)
     return torch.logsumexp(torch.cat([zero, differences.reshape(-1)]), dim=0).clone()  # Trainer scales it in place
 
 
+def contrastive_loss(cosine: torch.Tensor, labels: torch.Tensor, margin: float = 0.5) -> torch.Tensor:
+    """Contrastive loss on the cosine distance d = 1 - cos: 相似 pairs pull d to 0, 不相似 pairs push d past
+    ``margin`` (and are left alone beyond it). Per pair, so batches may be grouped by length."""
+    distance = 1 - cosine
+    per_pair = torch.where(labels > 0, distance.pow(2), F.relu(margin - distance).pow(2))
+    return 0.5 * per_pair.mean()
+
+
 class BiEncoder(BertPreTrainedModel):
     """Encodes ``input_ids_1`` and ``input_ids_2`` separately and returns their cosine as ``logits``.
 
     Config fields added to ``BertConfig`` (saved with ``save_pretrained``):
-    ``pooling`` (pooler | mean | cls), ``loss`` (cosine_embedding | cosent), ``margin``, ``threshold``.
+    ``pooling`` (pooler | mean | cls), ``loss`` (cosine_embedding | cosent | contrastive), ``margin``,
+    ``threshold``.
     Labels are 0/1 like everywhere in the series; ``CosineEmbeddingLoss`` gets them as -1/1.
     """
 
@@ -79,6 +88,8 @@ class BiEncoder(BertPreTrainedModel):
             labels = labels.float()
             if self.config.loss == "cosent":
                 loss = cosent_loss(cosine, labels)
+            elif self.config.loss == "contrastive":
+                loss = contrastive_loss(cosine, labels, self.config.margin)
             else:
                 targets = torch.where(labels > 0, 1.0, -1.0)
                 loss = nn.CosineEmbeddingLoss(margin=self.config.margin)(vectors_1, vectors_2, targets)

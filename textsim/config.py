@@ -62,14 +62,14 @@ PROFILES = {
     "smoke": Profile(
         name="smoke", model=OFFLINE_MODEL, max_train=1000, max_eval=250, warmup=0.1,
         cross_lr=2e-4, cross_epochs=2, seed_bi_lr=2e-5, seed_bi_epochs=0.5,
-        better_bi_lr=5e-5, better_bi_epochs=0.5,
+        better_bi_lr=2e-5, better_bi_epochs=0.5,
         max_corpus=1500, brute_force_queries=4, brute_force_corpus=300, latency_sizes=(1_000, 10_000, 100_000),
     ),
     # Default: full data on a laptop CPU; a 24M-parameter model wants a higher learning rate than MacBERT-base.
     "local": Profile(
         name="local", model=OFFLINE_MODEL, max_train=None, max_eval=None, warmup=0.1,
         cross_lr=1e-4, cross_epochs=2, seed_bi_lr=2e-5, seed_bi_epochs=1,
-        better_bi_lr=5e-5, better_bi_epochs=1, brute_force_queries=12, brute_force_corpus=800,
+        better_bi_lr=2e-5, better_bi_epochs=1, brute_force_queries=12, brute_force_corpus=800,
     ),
     # The seed's model and hyper-parameters, for a GPU with Hub access.
     "paper": Profile(name="paper", model=PAPER_MODEL, max_train=None, max_eval=None),

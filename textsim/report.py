@@ -50,7 +50,7 @@ def run(notebooks: list[str], profile: Profile, publish: bool = False) -> int:
     """Execute each notebook with a progress line; copies go to ``results/<profile>/executed/``."""
     executed_dir = profile.results_dir / "executed"
     failures = 0
-    total = time.perf_counter()
+    minutes = previous_minutes(profile)
     for number, source in enumerate(map(Path, notebooks), start=1):
         print(f"[{number}/{len(notebooks)}] {source.name} (profile {profile.name}) ...", flush=True)
         target = executed_dir / source.name
@@ -61,12 +61,19 @@ def run(notebooks: list[str], profile: Profile, publish: bool = False) -> int:
             print(f"    FAILED: {type(error).__name__}: {str(error).strip().splitlines()[-1][:300]}", flush=True)
             continue
         print(f"    done in {seconds / 60:.1f} min -> {target.relative_to(PROJECT_ROOT)}", flush=True)
+        minutes[source.stem] = round(seconds / 60, 1)
         if publish:
             shutil.copyfile(target, source)
-    minutes = (time.perf_counter() - total) / 60
-    summary = write_summary(profile, total_minutes=round(minutes, 1))
-    print(f"All notebooks: {minutes:.1f} min, {failures} failed. Summary: {summary.relative_to(PROJECT_ROOT)}")
+    summary = write_summary(profile, minutes=minutes)
+    print(f"Notebooks: {sum(minutes.values()):.1f} min in all, {failures} failed. "
+          f"Summary: {summary.relative_to(PROJECT_ROOT)}")
     return 1 if failures else 0
+
+
+def previous_minutes(profile: Profile) -> dict[str, float]:
+    """Minutes per notebook of the last summary, so that re-running one notebook keeps the others' times."""
+    path = profile.results_dir / "summary.json"
+    return json.loads(path.read_text(encoding="utf-8")).get("minutes", {}) if path.is_file() else {}
 
 
 def collect(profile: Profile) -> dict:
@@ -108,8 +115,9 @@ def summary_markdown(summary: dict) -> str:
         lines.append(f"| seed | {row['recipe']} | | | {row['accuracy']} | {row['f1']} | | | | "
                      f"| hfl/chinese-macbert-base | GPU (reported by the seed, not re-run) |")
     text = f"Profile `{summary['profile']}`"
-    if summary.get("total_minutes") is not None:
-        text += f", all notebooks in {summary['total_minutes']} min"
+    if summary.get("minutes"):
+        each = ", ".join(f"{name[:2]} {value:g}" for name, value in summary["minutes"].items())
+        text += f"; minutes per notebook: {each} ({sum(summary['minutes'].values()):.1f} in all)"
     text += ".\n\n" + "\n".join(lines) + "\n"
     if retrieval:
         text += "\n" + retrieval_markdown(retrieval)
