@@ -8,7 +8,6 @@ import matplotlib.pyplot as plt
 import numpy as np
 from sklearn.metrics import ConfusionMatrixDisplay
 
-from .data import LABEL_NAMES
 from .metrics import metric_curve
 
 plt.rcParams["font.sans-serif"] = ["Noto Sans CJK SC", "WenQuanYi Zen Hei", "SimHei", "DejaVu Sans"]
@@ -70,5 +69,3 @@ def threshold_curve(scores, labels, marks: dict[str, float], title: str = ""):
     ax.legend()
     return fig
 
-
-__all__ = ["learning_curves", "confusion", "score_histogram", "threshold_curve", "LABEL_NAMES"]
