@@ -3,9 +3,33 @@ import json
 import subprocess
 import sys
 
+import importlib.util
+
 import pytest
 
 from textsim.config import PROJECT_ROOT
+
+
+def load_bench():
+    spec = importlib.util.spec_from_file_location("bench", PROJECT_ROOT / "benchmarks" / "bench.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_padded_tokens_pad_each_side_to_the_batch_longest():
+    bench = load_bench()
+    sides = [[3, 5, 2], [4, 1, 1]]
+    assert bench.padded_tokens([0, 2], sides) == 2 * (3 + 4)
+    assert bench.tokens_per_pair([[0, 1], [2]], sides) == (2 * (5 + 4) + 1 * (2 + 1)) / 3
+
+
+def test_stratified_sample_takes_one_batch_per_slice_of_the_ranked_epoch():
+    bench = load_bench()
+    lengths = [[10 * i for i in range(1, 13)]]  # batch k of the epoch below pads to 10 * (k + 1)
+    batches = [[i] for i in reversed(range(12))]
+    sample = bench.stratified_sample(batches, lengths, 3)
+    assert [lengths[0][b[0]] for b in sample] == [30, 70, 110]  # the middle of the slices 10-40, 50-80, 90-120
 
 
 @pytest.mark.slow
@@ -20,4 +44,13 @@ def test_tiny_benchmark_writes_json_and_markdown(tmp_path):
     for section in report["sections"].values():
         for r in section["rows"]:
             assert r["speedup"] > 0 and r["seed"]["median"] > 0 and r["ours"]["median"] > 0
+    training = {r["name"]: r for r in report["sections"]["1. Training throughput"]["rows"]}
+    # the seed pads every sentence (pair) to 128 tokens; ours pads each batch only to its longest
+    assert training["training, cross-encoder"]["epoch_tokens"]["seed"] == 128
+    assert training["training, bi-encoder"]["epoch_tokens"]["seed"] == 256
+    for r in training.values():
+        assert r["epoch_tokens"]["ours"] < r["epoch_tokens"]["seed"]
+        assert 0 < r["optimizer_share"]["seed"] < 1 and 0 < r["optimizer_share"]["ours"] < 1
+    assert "GFLOP/s" in " ".join(report["sections"]["2. Pair scoring throughput"]["notes"])
     assert "paper" in (tmp_path / "bench.md").read_text(encoding="utf-8")
+
