@@ -1,5 +1,6 @@
 """benchmarks/bench.py runs end to end at a tiny size and writes both reports (no timing is asserted)."""
 import json
+import re
 import subprocess
 import sys
 
@@ -54,3 +55,25 @@ def test_tiny_benchmark_writes_json_and_markdown(tmp_path):
     assert "GFLOP/s" in " ".join(report["sections"]["2. Pair scoring throughput"]["notes"])
     assert "paper" in (tmp_path / "bench.md").read_text(encoding="utf-8")
 
+
+def ratio(speedup: float) -> str:
+    """How the README writes a speed-up: one decimal below 100x, whole numbers with commas above."""
+    return f"{speedup:,.0f}×" if speedup >= 100 else f"{speedup:.1f}×"
+
+
+def test_readme_speed_table_equals_the_committed_benchmark():
+    report = json.loads((PROJECT_ROOT / "results" / "bench.json").read_text(encoding="utf-8"))
+    readme = (PROJECT_ROOT / "README.md").read_text(encoding="utf-8")
+    speed = readme.split("Speed: `make bench`", 1)[1].split("\n## ", 1)[0]
+    assert report["size"] == "full"
+    assert f"took {report['seconds'] / 60:.1f} minutes" in speed
+    rows = [r for section in report["sections"].values() for r in section["rows"]]
+    table = [line for line in speed.splitlines() if line.startswith("| ") and "×" in line]
+    assert len(table) == len(rows)
+    for line, r in zip(table, rows):
+        assert f"| {ratio(r['speedup'])} | ≥ {r['target']:g}× {'met' if r['met'] else 'missed'} |" in line
+    why = " ".join(report["sections"]["2. Pair scoring throughput"]["notes"])
+    for figure in re.findall(r"(\d+ GFLOP/s|\d+% )", why):
+        assert figure.strip() in speed
+    paper = report["sections"]["5. What the paper profile (MacBERT-base) would cost here"]["estimate"][0]
+    assert f"at {paper['rate']['median']:.1f} pairs/s" in readme and f"about {paper['hours']:.1f} hours" in readme
