@@ -1,17 +1,20 @@
-"""benchmarks/bench.py runs end to end at a tiny size and writes both reports (no timing is asserted)."""
+"""benchmarks/bench.py: its batch-sampling helpers, an end-to-end run at a tiny size (no timing is asserted), and the
+README's speed figures against the committed results/bench.json."""
+import functools
+import importlib.util
 import json
 import re
 import subprocess
 import sys
-
-import importlib.util
 
 import pytest
 
 from textsim.config import PROJECT_ROOT
 
 
+@functools.cache
 def load_bench():
+    """benchmarks/ is not a package: load bench.py by path, once."""
     spec = importlib.util.spec_from_file_location("bench", PROJECT_ROOT / "benchmarks" / "bench.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
