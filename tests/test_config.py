@@ -76,12 +76,14 @@ def test_profile_folders_are_per_profile():
 def test_resolve_model_returns_a_local_folder_as_is(tmp_path):
     folder = tmp_path / "my-model"
     folder.mkdir()
+    (folder / "config.json").write_text("{}", encoding="utf-8")
     assert resolve_model(str(folder)) == str(folder)
 
 
 def test_resolve_model_expands_the_home_folder(tmp_path, monkeypatch):
     monkeypatch.setenv("HOME", str(tmp_path))
     (tmp_path / "models" / "mine").mkdir(parents=True)
+    (tmp_path / "models" / "mine" / "config.json").write_text("{}", encoding="utf-8")
     assert resolve_model("~/models/mine") == str(tmp_path / "models" / "mine")
 
 
@@ -116,3 +118,48 @@ def test_missing_hub_model_raises_model_not_found_quickly():
 def test_missing_local_path_raises_model_not_found(tmp_path):
     with pytest.raises(ModelNotFoundError, match="TEXTSIM_MODEL"):
         resolve_model(str(tmp_path / "no" / "such" / "folder"))
+
+
+def test_a_folder_without_config_json_is_not_a_model(tmp_path):
+    (tmp_path / "vocab.txt").write_text("[PAD]\n", encoding="utf-8")
+    with pytest.raises(ModelNotFoundError, match="config.json") as caught:
+        resolve_model(str(tmp_path))
+    assert str(tmp_path) in str(caught.value)
+
+
+def test_offline_hub_miss_says_how_to_go_online(monkeypatch):
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    with pytest.raises(ModelNotFoundError, match="HF_HUB_OFFLINE"):
+        resolve_model("textsim-tests/surely-not-a-real-model-4f1c")
+
+
+@pytest.mark.parametrize("files, weights", [
+    (["config.json", "model.safetensors", "pytorch_model.bin", "vocab.txt"], "*.safetensors"),
+    (["config.json", "pytorch_model.bin", "vocab.txt"], "*.bin"),
+])
+def test_hub_download_takes_safetensors_else_pytorch_bin(monkeypatch, tmp_path, files, weights):
+    import huggingface_hub
+
+    asked = {}
+
+    def fake_snapshot(name, local_files_only=False, allow_patterns=None, **kwargs):
+        if local_files_only:
+            raise FileNotFoundError("not cached")
+        asked["patterns"] = allow_patterns
+        return str(tmp_path)
+
+    monkeypatch.setattr(huggingface_hub, "snapshot_download", fake_snapshot)
+    monkeypatch.setattr(huggingface_hub, "list_repo_files", lambda name, **kwargs: files)
+    assert resolve_model("someone/some-model") == str(tmp_path)
+    assert weights in asked["patterns"] and "*.json" in asked["patterns"]
+    assert ("*.bin" in asked["patterns"]) == (weights == "*.bin")
+
+
+def test_relative_model_folder_is_pinned_to_where_the_user_is(tmp_path, monkeypatch):
+    from textsim.config import absolute_model_path
+
+    (tmp_path / "my-model").mkdir()
+    monkeypatch.chdir(tmp_path)
+    assert absolute_model_path("my-model") == str(tmp_path / "my-model")
+    assert absolute_model_path("someone/hub-id") == "someone/hub-id"  # not a folder here: a Hub id
+    assert absolute_model_path(OFFLINE_MODEL) == OFFLINE_MODEL

@@ -129,3 +129,14 @@ def test_training_arguments_bf16_on_a_bf16_gpu(isolated_root, monkeypatch):
     monkeypatch.setattr(textsim.training, "TrainingArguments", lambda **settings: captured.update(settings))
     training_arguments(profile, "run", 1e-4, 1)
     assert captured["bf16"] is True and captured["fp16"] is False
+
+
+def test_memory_is_pinned_only_for_a_gpu(tmp_path, monkeypatch):
+    """On the CPU, pin_memory=True only makes torch warn (with the machine's paths) and does nothing."""
+    import textsim.training
+    from textsim.config import PROFILES
+
+    monkeypatch.setattr(textsim.training, "PROJECT_ROOT", tmp_path)
+    monkeypatch.setattr(textsim.training, "pick_device", lambda: torch.device("cpu"))
+    args = textsim.training.training_arguments(PROFILES["smoke"], "pin", 1e-4, 1)
+    assert args.dataloader_pin_memory is False

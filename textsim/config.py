@@ -109,8 +109,13 @@ def resolve_model(name: str) -> str:
     """A path or Hub id that ``from_pretrained`` can load now, or one clear ``ModelNotFoundError``."""
     if name == OFFLINE_MODEL:
         return str(offline_model_dir())
-    if Path(name).expanduser().is_dir():
-        return str(Path(name).expanduser())
+    folder = Path(name).expanduser()
+    if folder.is_dir():
+        if not (folder / "config.json").is_file():
+            raise ModelNotFoundError(
+                f"{folder.resolve()} is a folder but not a transformers model: it has no config.json. Point "
+                f"TEXTSIM_MODEL at the folder that `save_pretrained` wrote (config.json, weights, tokenizer files).")
+        return str(folder)
     from huggingface_hub import snapshot_download
 
     try:  # the local cache first, then the Hub (unless HF_HUB_OFFLINE=1)
@@ -118,13 +123,35 @@ def resolve_model(name: str) -> str:
     except Exception:
         pass
     try:
-        return snapshot_download(name, allow_patterns=["*.json", "*.txt", "*.safetensors"])
+        return snapshot_download(name, allow_patterns=hub_patterns(name))
     except Exception as error:
         raise ModelNotFoundError(
-            f"Model {name!r} is neither a local folder, nor in the Hugging Face cache, nor reachable on the Hub "
-            f"({type(error).__name__}). Run with network access once to cache it, point TEXTSIM_MODEL at a local "
-            f"folder, or use the offline default: TEXTSIM_MODEL={OFFLINE_MODEL}."
+            f"Model {name!r} is neither a local folder (relative to {Path.cwd()}), nor in the Hugging Face cache, "
+            f"nor reachable on the Hub ({type(error).__name__}). {how_to_reach_the_hub()} Or point TEXTSIM_MODEL "
+            f"at a local folder, or use the offline default: TEXTSIM_MODEL={OFFLINE_MODEL}."
         ) from None
+
+
+def hub_patterns(name: str) -> list[str]:
+    """Files to download: configs, vocabularies and one weights format (safetensors, else pytorch_model.bin)."""
+    from huggingface_hub import list_repo_files
+
+    files = list_repo_files(name)
+    weights = "*.safetensors" if any(f.endswith(".safetensors") for f in files) else "*.bin"
+    return ["*.json", "*.txt", "*.model", weights]
+
+
+def how_to_reach_the_hub() -> str:
+    if os.environ.get("HF_HUB_OFFLINE", "").strip().lower() in ("1", "true", "yes", "on"):
+        return ("HF_HUB_OFFLINE=1 is set, so the Hub was not asked: with network access, run with "
+                "HF_HUB_OFFLINE=0 (`make run PROFILE=paper` does) to download it once.")
+    return "Run once with network access to cache it."
+
+
+def absolute_model_path(model: str) -> str:
+    """A model given as a folder relative to where the user is, made absolute (a kernel runs elsewhere)."""
+    folder = Path(model).expanduser()
+    return str(folder.resolve()) if model != OFFLINE_MODEL and folder.is_dir() else model
 
 
 def quiet_logs() -> None:

@@ -1,25 +1,30 @@
-"""``make run`` / ``make publish``: execute the notebooks headless, then collect their results into a summary.
+"""``make run`` / ``make publish``: execute the notebooks headless with papermill, then summarise their results.
 
-    python -m textsim.report run [--publish] notebooks/*.ipynb
-    python -m textsim.report summary
-    python -m textsim.report readme      # copy results/<profile>/summary.md into README.md
+    python -m textsim.report run --profile local [--publish] notebooks/*.ipynb
+    python -m textsim.report summary --profile local   # only (re)write results/<profile>/summary.{json,md}
+    python -m textsim.report readme --profile local    # copy that summary into README.md
 
+papermill injects the profile into each notebook's ``parameters`` cell. ``results/<profile>/`` changes only when
+every notebook succeeds: after a failure or Ctrl-C its files are put back as they were, and the executed copies
+(the failing one included) stay in ``results/<profile>/executed/``. ``--publish`` then copies the executed
+notebooks over the committed ones and rewrites the README's results block, all at the very end.
 Notebook 04 uses ``execute_notebook`` to train the models it needs when notebooks 01 and 03 have not run.
 """
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
-import shutil
+import signal
 import sys
 import time
 from pathlib import Path
 
 import nbformat
-from nbclient import NotebookClient
 
-from .config import PROJECT_ROOT, Profile, load_profile
+from .config import PROJECT_ROOT, Profile, absolute_model_path, load_profile
+from .results import ResultsError, read_json
 
 # Reported by the seed tutorial (hfl/chinese-macbert-base, 3 epochs, GPU): quoted, not re-run here.
 SEED_REPORTED = [
@@ -29,51 +34,130 @@ SEED_REPORTED = [
 ]
 NOTEBOOKS = ["01_cross_encoder_classification", "02_cross_encoder_regression", "03_bi_encoder",
              "04_retrieve_and_rerank"]
+INJECTED = "injected-parameters"  # papermill's tag on the cell it adds after the parameters cell
 
 
-def execute_notebook(source: Path, target: Path, profile: Profile, timeout: int = 3600) -> float:
-    """Run ``source`` top to bottom under ``profile`` (inside the notebooks folder); save it with outputs."""
-    notebook = nbformat.read(source, as_version=4)
-    os.environ["TEXTSIM_PROFILE"] = profile.name
-    client = NotebookClient(notebook, timeout=timeout, kernel_name="python3",
-                            resources={"metadata": {"path": str(Path(source).resolve().parent)}})
+class NotebookFailed(RuntimeError):
+    """A notebook stopped at a cell; the message names the cell, its first line and its error."""
+
+
+def execute_notebook(source: Path, target: Path, profile: Profile, timeout: int = 3600,
+                     progress: bool = False) -> float:
+    """Run ``source`` top to bottom under ``profile`` (inside its own folder); save it with outputs to ``target``."""
+    import papermill
+
+    source, target = Path(source), Path(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
     start = time.perf_counter()
     try:
-        client.execute()
-    finally:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        nbformat.write(notebook, target)
+        papermill.execute_notebook(str(source), str(target), parameters={"PROFILE": profile.name},
+                                   kernel_name="python3", cwd=str(source.resolve().parent), log_output=False,
+                                   progress_bar=progress, execution_timeout=timeout)
+    except papermill.PapermillExecutionError as error:
+        first_line = (error.source or "").strip().splitlines()[:1]
+        raise NotebookFailed(f"In [{error.exec_count}] {first_line[0] if first_line else ''!s}: "
+                             f"{error.ename}: {error.evalue}") from None
     return time.perf_counter() - start
 
 
 def run(notebooks: list[str], profile: Profile, publish: bool = False) -> int:
-    """Execute each notebook with a progress line; copies go to ``results/<profile>/executed/``."""
-    executed_dir = profile.results_dir / "executed"
-    failures = 0
+    """Execute each notebook; keep results, notebooks and README whole whatever happens. Returns an exit code."""
+    sources = [Path(n) for n in notebooks]
+    missing = [str(s) for s in sources if not s.is_file()]
+    if missing:
+        raise FileNotFoundError(f"No such notebook: {', '.join(missing)}")
+    if publish and profile.name == "smoke":
+        raise ValueError("smoke results are for CI only and are never published: use PROFILE=local or paper")
+    before = FileSnapshot(profile.results_dir)
+    executed = profile.results_dir / "executed"
     minutes = previous_minutes(profile)
-    for number, source in enumerate(map(Path, notebooks), start=1):
-        print(f"[{number}/{len(notebooks)}] {source.name} (profile {profile.name}) ...", flush=True)
-        target = executed_dir / source.name
-        try:
-            seconds = execute_notebook(source, target, profile)
-        except Exception as error:  # keep going: the summary shows what did finish
-            failures += 1
-            print(f"    FAILED: {type(error).__name__}: {str(error).strip().splitlines()[-1][:300]}", flush=True)
-            continue
-        print(f"    done in {seconds / 60:.1f} min -> {target.relative_to(PROJECT_ROOT)}", flush=True)
-        minutes[source.stem] = round(seconds / 60, 1)
+    try:
+        failed = execute_all(sources, executed, profile, minutes)
+    except KeyboardInterrupt:
+        before.restore()
+        print(f"Interrupted: {shown(profile.results_dir)}, the notebooks and README are left as they were.")
+        return 130
+    if failed:
+        before.restore()
+        print(f"{len(failed)} notebook(s) FAILED ({', '.join(failed)}): {shown(profile.results_dir)}, the "
+              f"notebooks and README are left as they were; executed copies are in {shown(executed)}.")
+        return 1
+    with deferred_interrupts():
+        summary = write_summary(profile, minutes=minutes)
         if publish:
-            shutil.copyfile(target, source)
-    summary = write_summary(profile, minutes=minutes)
-    print(f"Notebooks: {sum(minutes.values()):.1f} min in all, {failures} failed. "
-          f"Summary: {summary.relative_to(PROJECT_ROOT)}")
-    return 1 if failures else 0
+            for source in sources:
+                write_atomically(source, nbformat.writes(published(nbformat.read(executed / source.name, 4))))
+            update_readme(profile)
+    print(f"Notebooks: {sum(minutes.values()):.1f} min in all. Summary: {shown(summary)}"
+          + ("; notebooks and README published." if publish else "."))
+    return 0
+
+
+def execute_all(sources: list[Path], executed: Path, profile: Profile, minutes: dict) -> list[str]:
+    """Run each notebook in turn, recording its minutes; the names of those that failed."""
+    failed = []
+    for number, source in enumerate(sources, start=1):
+        print(f"[{number}/{len(sources)}] {source.name} (profile {profile.name})", flush=True)
+        try:
+            seconds = execute_notebook(source, executed / source.name, profile, progress=True)
+        except Exception as error:  # keep going: the other notebooks still tell something
+            failed.append(source.stem)
+            message = str(error).strip().splitlines() or [""]
+            print(f"    FAILED: {type(error).__name__}: {message[-1][:300]}", flush=True)
+            continue
+        minutes[source.stem] = round(seconds / 60, 1)
+        print(f"    done in {seconds / 60:.1f} min", flush=True)
+    return failed
+
+
+def published(notebook):
+    """The executed notebook as it is committed: no injected parameters cell, no papermill metadata."""
+    notebook.cells = [cell for cell in notebook.cells if INJECTED not in cell.metadata.get("tags", [])]
+    for item in (notebook, *notebook.cells):
+        item.metadata.pop("papermill", None)
+    return notebook
+
+
+class FileSnapshot:
+    """The files directly inside a folder, in memory, to put back after a failed run."""
+
+    def __init__(self, folder: Path):
+        self.folder = folder
+        self.files = {p.name: p.read_bytes() for p in folder.iterdir() if p.is_file()} if folder.is_dir() else {}
+
+    def restore(self) -> None:
+        with deferred_interrupts():
+            for path in self.folder.iterdir() if self.folder.is_dir() else []:
+                if path.is_file() and path.name not in self.files:
+                    path.unlink()
+            for name, data in self.files.items():
+                write_atomically(self.folder / name, data)
+
+
+@contextlib.contextmanager
+def deferred_interrupts():
+    """A Ctrl-C during the block waits for its end, so the files it writes are never left half-updated."""
+    received = []
+    previous = signal.signal(signal.SIGINT, lambda *args: received.append(args))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    if received:
+        raise KeyboardInterrupt
+
+
+def write_atomically(path: Path, content: str | bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(path.name + ".partial")
+    partial.write_bytes(content.encode("utf-8") if isinstance(content, str) else content)
+    os.replace(partial, path)
 
 
 def previous_minutes(profile: Profile) -> dict[str, float]:
     """Minutes per notebook of the last summary, so that re-running one notebook keeps the others' times."""
     path = profile.results_dir / "summary.json"
-    return json.loads(path.read_text(encoding="utf-8")).get("minutes", {}) if path.is_file() else {}
+    return dict(read_json(path).get("minutes", {})) if path.is_file() else {}
 
 
 def collect(profile: Profile) -> dict:
@@ -82,18 +166,24 @@ def collect(profile: Profile) -> dict:
     for name in NOTEBOOKS:
         path = profile.results_dir / f"{name}.json"
         if path.is_file():
-            found[name] = json.loads(path.read_text(encoding="utf-8"))
+            record = read_json(path, required=("profile", "model", "device"))
+            if record["profile"] != profile.name:
+                raise ResultsError(f"{path} was written under profile {record['profile']!r}, not "
+                                   f"{profile.name!r}; run the notebook again under {profile.name!r}.")
+            found[name] = record
     return found
 
 
-def write_summary(profile: Profile, **extra) -> Path:
+def write_summary(profile: Profile, minutes: dict | None = None) -> Path:
+    """``summary.json`` and ``summary.md`` from the results files; the last run's minutes unless given."""
     results = collect(profile)
-    summary = {"profile": profile.name, **extra, "notebooks": results, "seed_reported": SEED_REPORTED}
-    profile.results_dir.mkdir(parents=True, exist_ok=True)
-    (profile.results_dir / "summary.json").write_text(
-        json.dumps(summary, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    if not results:
+        raise ResultsError(f"no results under {shown(profile.results_dir)}: run `make run PROFILE={profile.name}`.")
+    minutes = previous_minutes(profile) if minutes is None else minutes
+    summary = {"profile": profile.name, "minutes": minutes, "notebooks": results, "seed_reported": SEED_REPORTED}
+    write_atomically(profile.results_dir / "summary.json", json.dumps(summary, ensure_ascii=False, indent=2) + "\n")
     path = profile.results_dir / "summary.md"
-    path.write_text(summary_markdown(summary), encoding="utf-8")
+    write_atomically(path, summary_markdown(summary))
     return path
 
 
@@ -140,40 +230,66 @@ README_START, README_END = "<!-- results:start -->", "<!-- results:end -->"
 
 def readme_table(text: str) -> str:
     """The results block of a README text (between the two markers)."""
-    if README_START not in text or README_END not in text:
+    return split_readme(text)[1].strip("\n")
+
+
+def split_readme(text: str) -> tuple[str, str, str]:
+    """The text up to the start marker, the block, and the text from the end marker on."""
+    start, end = text.find(README_START), text.find(README_END)
+    if start < 0 or end < start:
         raise ValueError(f"README has no {README_START} ... {README_END} block")
-    return text.split(README_START, 1)[1].split(README_END, 1)[0].strip("\n")
+    start += len(README_START)
+    return text[:start], text[start:end], text[end:]
 
 
-def update_readme(profile: Profile, readme: Path = README) -> None:
+def update_readme(profile: Profile, readme: Path | None = None) -> None:
     """Replace the README's results block with ``summary.md`` made from the committed ``summary.json``."""
-    summary = json.loads((profile.results_dir / "summary.json").read_text(encoding="utf-8"))
-    text = readme.read_text(encoding="utf-8")
-    old = readme_table(text)
-    readme.write_text(text.replace(old, summary_markdown(summary).strip("\n"), 1), encoding="utf-8")
+    readme = readme or README
+    summary = read_json(profile.results_dir / "summary.json", required=("profile", "notebooks", "seed_reported"))
+    before, _, after = split_readme(readme.read_text(encoding="utf-8"))
+    write_atomically(readme, f"{before}\n{summary_markdown(summary).strip(chr(10))}\n{after}")
+
+
+def shown(path: Path) -> str:
+    """A path relative to the project when it lies inside it (no machine paths in logs)."""
+    try:
+        return str(Path(path).resolve().relative_to(PROJECT_ROOT))
+    except ValueError:
+        return str(path)
 
 
 def _blank(value) -> str:
     return "" if value is None else f"{value:g}"
 
 
+def _stop(signum, frame):
+    raise KeyboardInterrupt
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m textsim.report", description=__doc__.splitlines()[0])
-    commands = parser.add_subparsers(dest="command", required=True)
-    run_parser = commands.add_parser("run", help="execute notebooks, then write the summary")
-    run_parser.add_argument("notebooks", nargs="+")
-    run_parser.add_argument("--publish", action="store_true", help="copy executed notebooks over the sources")
-    commands.add_parser("summary", help="only (re)write results/<profile>/summary.{json,md}")
-    commands.add_parser("readme", help="copy the profile's summary table into README.md")
+    parser.add_argument("command", choices=["run", "summary", "readme"])
+    parser.add_argument("notebooks", nargs="*", help="for run: the notebooks to execute, in order")
+    parser.add_argument("--profile", help="smoke | local | paper (default: $TEXTSIM_PROFILE, else local)")
+    parser.add_argument("--publish", action="store_true", help="run: copy executed notebooks over the sources")
     args = parser.parse_args(argv)
-    profile = load_profile()
-    if args.command == "run":
-        return run(args.notebooks, profile, publish=args.publish)
-    if args.command == "readme":
-        update_readme(profile)
+    try:
+        profile = load_profile(args.profile)
+        if args.command == "run":
+            if not args.notebooks:
+                parser.error("run needs the notebooks to execute")
+            signal.signal(signal.SIGTERM, _stop)
+            if os.environ.get("TEXTSIM_MODEL"):  # the kernels run in notebooks/: pass them an absolute folder
+                os.environ["TEXTSIM_MODEL"] = absolute_model_path(os.environ["TEXTSIM_MODEL"])
+            return run(args.notebooks, profile, publish=args.publish)
+        if args.command == "readme":
+            update_readme(profile)
+            return 0
+        print(write_summary(profile).read_text(encoding="utf-8"))
         return 0
-    print(write_summary(profile).read_text(encoding="utf-8"))
-    return 0
+    except (ResultsError, FileNotFoundError, ValueError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

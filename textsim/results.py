@@ -53,7 +53,27 @@ def _plain(value):
     raise TypeError(f"{type(value).__name__} is not JSON serializable")
 
 
+class ResultsError(ValueError):
+    """A results file that cannot be used; the message names the file."""
+
+
+def read_json(path: Path, required: tuple[str, ...] = ()) -> dict:
+    """A JSON object from ``path`` with the ``required`` fields, or a ``ResultsError`` naming the file."""
+    try:
+        record = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise ResultsError(f"{path}: cannot be read as JSON ({error}). Delete it and run the notebook again.") \
+            from None
+    if not isinstance(record, dict):
+        raise ResultsError(f"{path}: expected a JSON object, got {type(record).__name__}.")
+    missing = [field for field in required if field not in record]
+    if missing:
+        raise ResultsError(f"{path}: missing field(s) {', '.join(missing)}; the file is incomplete. "
+                           f"Run the notebook again.")
+    return record
+
+
 def read_results(profile: Profile, notebook: str) -> dict | None:
     """A notebook's results under this profile, or None when that notebook has not run yet."""
     path = profile.results_dir / f"{notebook}.json"
-    return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else None
+    return read_json(path, required=("profile", "model")) if path.is_file() else None

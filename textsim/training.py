@@ -10,7 +10,7 @@ import time
 from transformers import TrainingArguments, set_seed
 
 from .config import PROJECT_ROOT, Profile
-from .device import mixed_precision
+from .device import mixed_precision, pick_device
 
 
 def tokenize_pairs(dataset, tokenizer, max_length: int = 128):
@@ -47,6 +47,7 @@ def training_arguments(profile: Profile, run_name: str, learning_rate: float, ep
         seed=profile.seed,
         data_seed=profile.seed,
         dataloader_num_workers=0,
+        dataloader_pin_memory=pick_device().type == "cuda",  # pinned memory only helps copies to a GPU
         **mixed_precision(),
     )
     settings.update(overrides)

@@ -1,0 +1,96 @@
+"""The ``paper`` profile's code path, run here without the Hub or a GPU.
+
+A model of MacBERT-base's size and shape (random weights, MacBERT's vocabulary taken from m3e-small) stands in for
+``hfl/chinese-macbert-base``. Each notebook's training path runs under the paper profile's hyper-parameters for a
+couple of steps on a tiny slice of the data, so that a user with a GPU and Hub access is not the first to run it.
+"""
+import dataclasses
+
+import numpy as np
+import pytest
+import torch
+from transformers import (AutoTokenizer, BertConfig, BertForSequenceClassification, BertModel,
+                          DataCollatorWithPadding, Trainer)
+
+import textsim
+import textsim.config
+import textsim.training
+from textsim.biencoder import BiEncoder, PairCollator, tokenize_sides
+from textsim.inference import score_pairs
+from textsim.training import tokenize_pairs, training_arguments
+
+pytestmark = pytest.mark.slow
+
+# hfl/chinese-macbert-base's config.json, but for the weights.
+MACBERT_BASE = dict(vocab_size=21128, hidden_size=768, num_hidden_layers=12, num_attention_heads=12,
+                    intermediate_size=3072, max_position_embeddings=512, type_vocab_size=2)
+
+
+@pytest.fixture(scope="module")
+def paper(tmp_path_factory):
+    """The paper profile pointed at a random-weight MacBERT-base-size folder, with tiny splits and its own root."""
+    root = tmp_path_factory.mktemp("paper")
+    folder = root / "macbert-base-random"
+    tokenizer = AutoTokenizer.from_pretrained(textsim.resolve_model(textsim.config.OFFLINE_MODEL))
+    assert len(tokenizer) == MACBERT_BASE["vocab_size"]
+    torch.manual_seed(0)
+    BertModel(BertConfig(**MACBERT_BASE)).save_pretrained(folder)
+    tokenizer.save_pretrained(folder)
+    profile = dataclasses.replace(textsim.PROFILES["paper"], model=str(folder), max_train=32, max_eval=16)
+    return profile, root
+
+
+@pytest.fixture
+def run_root(paper, monkeypatch):
+    profile, root = paper
+    monkeypatch.setattr(textsim.config, "PROJECT_ROOT", root)
+    monkeypatch.setattr(textsim.training, "PROJECT_ROOT", root)
+    return profile
+
+
+def test_paper_profile_keeps_the_seed_hyper_parameters():
+    paper = textsim.PROFILES["paper"]
+    assert paper.model == "hfl/chinese-macbert-base"
+    assert (paper.batch_size, paper.cross_lr, paper.cross_epochs, paper.weight_decay, paper.max_length) == \
+        (32, 2e-5, 3, 0.01, 128)
+    assert (paper.seed_bi_lr, paper.seed_bi_epochs, paper.max_train, paper.max_eval) == (2e-5, 3, None, None)
+
+
+@pytest.mark.parametrize("num_labels", [2, 1], ids=["classification (01)", "regression (02)"])
+def test_cross_encoder_trains_evaluates_and_scores(run_root, num_labels):
+    profile = run_root
+    folder = textsim.resolve_model(profile.model)
+    tokenizer = AutoTokenizer.from_pretrained(folder)
+    splits = textsim.load_splits(profile)
+    tokenized = {name: tokenize_pairs(part, tokenizer, profile.max_length) for name, part in splits.items()}
+    model = BertForSequenceClassification.from_pretrained(folder, num_labels=num_labels)
+    assert model.num_parameters() > 100e6
+    args = training_arguments(profile, f"paper-{num_labels}", profile.cross_lr, profile.cross_epochs, max_steps=1)
+    assert (args.learning_rate, args.per_device_train_batch_size, args.weight_decay) == (2e-5, 32, 0.01)
+    trainer = Trainer(model=model, args=args, train_dataset=tokenized["train"],
+                      eval_dataset=tokenized["validation"], data_collator=DataCollatorWithPadding(tokenizer),
+                      processing_class=tokenizer,
+                      compute_metrics=textsim.trainer_metrics(threshold=0.5 if num_labels == 1 else None))
+    trainer.train()
+    metrics = trainer.evaluate()
+    assert 0 <= metrics["eval_accuracy"] <= 1 and np.isfinite(metrics["eval_loss"])
+    scores = score_pairs(trainer.model, tokenizer, [(r["sentence1"], r["sentence2"]) for r in splits["test"]])
+    assert scores.shape == (len(splits["test"]),) and np.isfinite(scores).all()
+
+
+def test_bi_encoder_seed_recipe_trains_and_encodes(run_root):
+    profile = run_root
+    folder = textsim.resolve_model(profile.model)
+    tokenizer = AutoTokenizer.from_pretrained(folder)
+    splits = textsim.load_splits(profile)
+    tokenized = {name: tokenize_sides(part, tokenizer, profile.max_length) for name, part in splits.items()}
+    model = BiEncoder.from_pretrained(folder, pooling="pooler", loss="cosine_embedding", margin=0.3, threshold=0.8)
+    args = training_arguments(profile, "paper-bi", profile.seed_bi_lr, profile.seed_bi_epochs, max_steps=1,
+                              remove_unused_columns=False)
+    trainer = Trainer(model=model, args=args, data_collator=PairCollator(tokenizer),
+                      train_dataset=tokenized["train"], eval_dataset=tokenized["validation"],
+                      compute_metrics=textsim.trainer_metrics(threshold=0.8))
+    trainer.train()
+    assert np.isfinite(trainer.evaluate()["eval_loss"])
+    vectors = trainer.model.encode(splits["test"]["sentence1"][:8], tokenizer)
+    assert vectors.shape == (8, 768) and np.allclose(np.linalg.norm(vectors, axis=1), 1, atol=1e-4)
