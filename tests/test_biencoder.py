@@ -1,7 +1,6 @@
 import numpy as np
 import pytest
 import torch
-import torch.nn.functional as F
 from datasets import Dataset
 
 from textsim.biencoder import BiEncoder, PairCollator, cosent_loss, mean_pool, mixed_length_order, pair_cosines, \
@@ -140,38 +139,7 @@ def test_from_pretrained_settings_override_the_saved_config(make_biencoder, tmp_
     assert (loaded.config.pooling, loaded.config.loss, loaded.config.threshold) == ("mean", "cosent", 0.5)
 
 
-# --- encode and pair_cosines -------------------------------------------------------------------------------------
-
-def test_encode_unit_vectors_in_input_order(tiny_biencoder, tokenizer, sentence_pairs):
-    sentences = [s for pair in sentence_pairs for s in pair]
-    vectors = tiny_biencoder.encode(sentences, tokenizer, batch_size=3)
-    assert vectors.shape == (len(sentences), tiny_biencoder.config.hidden_size)
-    assert vectors.dtype == np.float32
-    np.testing.assert_allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
-    alone = np.stack([tiny_biencoder.encode([s], tokenizer)[0] for s in sentences])
-    np.testing.assert_allclose(vectors, alone, atol=1e-5)
-    assert not np.allclose(vectors[0], vectors[1])
-
-
-def test_encode_accepts_a_tuple_and_turns_dropout_off(tiny_biencoder, tokenizer):
-    tiny_biencoder.train()
-    first = tiny_biencoder.encode(("今天天气很好", "你在哪里"), tokenizer)
-    second = tiny_biencoder.encode(["今天天气很好", "你在哪里"], tokenizer)
-    assert not tiny_biencoder.training
-    np.testing.assert_array_equal(first, second)
-
-
-def test_encode_truncates(tiny_biencoder, tokenizer):
-    long = "今天天气很好" * 50
-    np.testing.assert_allclose(tiny_biencoder.encode([long], tokenizer, max_length=12),
-                               tiny_biencoder.encode([long[:10]], tokenizer), atol=1e-5)
-
-
-@pytest.mark.parametrize("sentences", ["今天天气很好", ["今天", ""], ["今天", "  "], ["今天", None], [3]])
-def test_encode_rejects_bad_input(tiny_biencoder, tokenizer, sentences):
-    with pytest.raises(ValueError):
-        tiny_biencoder.encode(sentences, tokenizer)
-
+# --- pair_cosines (encode itself: test_biencoder_encode.py) ----------------------------------------------------
 
 def test_pair_cosines(tiny_biencoder, tokenizer, pair_dataset):
     cosines = pair_cosines(tiny_biencoder, tokenizer, pair_dataset, batch_size=2)
@@ -262,3 +230,13 @@ def test_encode_and_order_of_nothing_are_empty(tiny_biencoder, tokenizer):
 
     assert tiny_biencoder.encode([], tokenizer).shape == (0, tiny_biencoder.config.hidden_size)
     assert mixed_length_order([], [], 4).shape == (0,)
+
+
+@pytest.mark.parametrize("labels, lengths, batch_size, message", [
+    ([0, 1, 0, 1], [3, 4, 5, 6], 0, "batch_size must be a positive integer"),
+    ([0, 1, 0, 1], [3, 4, 5, 6], 2.5, "batch_size must be a positive integer"),
+    ([0, 1, 0, 1], [3, 4, 5], 2, "4 labels but 3 lengths"),
+])
+def test_mixed_length_order_names_bad_input(labels, lengths, batch_size, message):
+    with pytest.raises(ValueError, match=message):
+        mixed_length_order(labels, lengths, batch_size)

@@ -1,22 +1,13 @@
 import dataclasses
-import hashlib
-from collections import Counter
+import json
 from pathlib import Path
 
 import pytest
 
 import textsim
-import textsim.data
-from textsim.data import DATA_FILE, DATA_SHA256, DataError, ensure_data, load_splits, read_pairs, split_pairs, \
-    verify_checksum
+from textsim.data import DataError, check_sentence, load_splits, read_pairs, split_pairs
 
-REAL_SHARED = Path("/work/shared/data") / DATA_FILE
 GOOD = {"sentence1": "今天天气很好", "sentence2": "今天天气不错", "label": "1"}
-
-
-def sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
 
 def assert_names(error: pytest.ExceptionInfo, path: Path, line: int | None = None):
     assert error.type is DataError
@@ -92,6 +83,54 @@ def test_non_object_json_line(write_jsonl, line):
     assert "expected a JSON object" in str(caught.value)
 
 
+def test_non_utf8_bytes_name_the_file_and_line(tmp_path):
+    path = tmp_path / "pairs.json"
+    good = '{"sentence1": "今天", "sentence2": "天气", "label": 1}\n'.encode()
+    path.write_bytes(good * 2 + '{"sentence1": "今天'.encode("gbk") + b'", "sentence2": "x", "label": 1}\n')
+    with pytest.raises(DataError) as caught:
+        read_pairs(path)
+    assert_names(caught, path, 3)
+    assert "UTF-8" in str(caught.value)
+
+
+@pytest.mark.parametrize("field", ["sentence1", "sentence2"])
+def test_lone_surrogate_is_rejected(write_jsonl, field):
+    path = write_jsonl([GOOD, json.dumps({**GOOD, field: "今天\ud800"})])  # ASCII JSON: "今天\\ud800"
+    with pytest.raises(DataError) as caught:
+        read_pairs(path)
+    assert_names(caught, path, 2)
+    assert field in str(caught.value) and "surrogate" in str(caught.value)
+
+
+def test_a_directory_is_not_reported_as_missing(tmp_path):
+    with pytest.raises(DataError) as caught:
+        read_pairs(tmp_path)
+    assert_names(caught, tmp_path)
+    assert "is a directory" in str(caught.value) and "not found" not in str(caught.value)
+
+
+@pytest.mark.parametrize("label, kind", [(1.0, "float"), ("1.0", "str"), (True, "bool")])
+def test_label_error_names_the_type(write_jsonl, label, kind):
+    path = write_jsonl([GOOD, {**GOOD, "label": label}])
+    with pytest.raises(DataError, match=f"got {label!r} \\({kind}\\)"):
+        read_pairs(path)
+
+
+# --- check_sentence ----------------------------------------------------------------------------------------------
+
+def test_check_sentence_returns_the_sentence_unchanged():
+    assert check_sentence(" 今天 ", "where") == " 今天 "
+
+
+@pytest.mark.parametrize("value", ["", "  ", None, 3, b"ab", "今\ud800天", "\udfff"])
+def test_check_sentence_rejects(value):
+    with pytest.raises(ValueError, match=r"^somewhere: sentence1 ") as caught:
+        check_sentence(value, "somewhere: sentence1")
+    assert caught.type is ValueError
+    with pytest.raises(DataError):
+        check_sentence(value, "somewhere", DataError)
+
+
 # --- read_pairs: good data ---------------------------------------------------------------------------------------
 
 def test_read_pairs_returns_int_labels_and_stripped_sentences(write_jsonl):
@@ -114,33 +153,6 @@ def test_read_pairs_returns_int_labels_and_stripped_sentences(write_jsonl):
 
 def test_read_pairs_accepts_a_str_path(write_jsonl):
     assert len(read_pairs(str(write_jsonl([GOOD, GOOD])))) == 2
-
-
-# --- verify_checksum ---------------------------------------------------------------------------------------------
-
-def test_verify_checksum_accepts_the_right_hash(write_jsonl):
-    path = write_jsonl([GOOD])
-    verify_checksum(path, sha256(path))  # no error
-
-
-def test_verify_checksum_rejects_a_wrong_hash(write_jsonl):
-    path = write_jsonl([GOOD])
-    with pytest.raises(DataError) as caught:
-        verify_checksum(path, "0" * 64)
-    assert_names(caught, path)
-    assert sha256(path) in str(caught.value) and "0" * 64 in str(caught.value)
-
-
-def test_verify_checksum_defaults_to_the_data_hash(write_jsonl):
-    path = write_jsonl([GOOD])
-    with pytest.raises(DataError, match=DATA_SHA256):
-        verify_checksum(path)
-
-
-def test_verify_checksum_missing_file(tmp_path):
-    with pytest.raises(DataError) as caught:
-        verify_checksum(tmp_path / "absent.json", "0" * 64)
-    assert_names(caught, tmp_path / "absent.json")
 
 
 # --- split_pairs / load_splits -----------------------------------------------------------------------------------
@@ -214,92 +226,19 @@ def test_load_splits_reports_bad_data(write_jsonl):
     assert_names(caught, path, 2)
 
 
-# --- ensure_data -------------------------------------------------------------------------------------------------
-
-@pytest.fixture
-def no_download(monkeypatch):
-    def refuse(*args, **kwargs):
-        raise AssertionError("ensure_data tried to download")
-
-    monkeypatch.setattr(textsim.data.urllib.request, "urlretrieve", refuse)
-
-
-@pytest.fixture
-def small_data(write_jsonl, monkeypatch):
-    """A small pair file whose hash ``ensure_data`` accepts (verify_checksum's default is bound at import)."""
-    path = write_jsonl([GOOD, GOOD], name="shared_copy.json")
-    monkeypatch.setattr(verify_checksum, "__defaults__", (sha256(path),))
-    return path
-
-
-def test_ensure_data_copies_the_shared_file(tmp_path, small_data, no_download):
-    target = tmp_path / "data" / DATA_FILE
-    assert ensure_data(target=target, shared=small_data, url="http://invalid.invalid/") == target
-    assert target.read_bytes() == small_data.read_bytes()
-    assert not target.with_suffix(".part").exists()
-
-
-def test_ensure_data_keeps_a_good_target(tmp_path, small_data, no_download):
-    target = tmp_path / DATA_FILE
-    target.write_bytes(small_data.read_bytes())
-    mtime = target.stat().st_mtime_ns
-    assert ensure_data(target=target, shared=tmp_path / "absent.json") == target
-    assert target.stat().st_mtime_ns == mtime
-
-
-def test_ensure_data_rejects_a_corrupted_target(tmp_path, small_data, no_download):
-    target = tmp_path / DATA_FILE
-    target.write_bytes(small_data.read_bytes() + b"\n")
-    with pytest.raises(DataError) as caught:
-        ensure_data(target=target, shared=small_data)
-    assert_names(caught, target)
-
-
-def test_ensure_data_rejects_a_corrupted_shared_copy(tmp_path, small_data, no_download):
-    shared = tmp_path / "shared" / DATA_FILE
-    shared.parent.mkdir()
-    shared.write_bytes(small_data.read_bytes().replace("今天".encode(), "明天".encode()))
-    target = tmp_path / "data" / DATA_FILE
-    with pytest.raises(DataError, match="sha256"):
-        ensure_data(target=target, shared=shared)
-    assert not target.exists()
-
-
-def test_ensure_data_downloads_when_there_is_no_shared_copy(tmp_path, small_data, monkeypatch):
-    fetched = []
-
-    def fake_urlretrieve(url, destination):
-        fetched.append(url)
-        Path(destination).write_bytes(small_data.read_bytes())
-
-    monkeypatch.setattr(textsim.data.urllib.request, "urlretrieve", fake_urlretrieve)
-    target = tmp_path / "data" / DATA_FILE
-    assert ensure_data(target=target, shared=tmp_path / "absent.json", url="http://example.invalid/x") == target
-    assert fetched == ["http://example.invalid/x"]
-    assert target.read_bytes() == small_data.read_bytes()
-
-
-@pytest.mark.skipif(not REAL_SHARED.is_file(), reason="the shared data file is not on this machine")
-def test_ensure_data_with_the_real_shared_file(tmp_path, no_download):
-    target = tmp_path / "data" / DATA_FILE
-    assert ensure_data(target=target, shared=REAL_SHARED) == target
-    assert sha256(target) == DATA_SHA256
-    rows = read_pairs(target)
-    assert len(rows) == 10_000
-    assert Counter(row["label"] for row in rows).keys() == {0, 1}
-
-    corrupted = tmp_path / "corrupted" / DATA_FILE
-    corrupted.parent.mkdir()
-    corrupted.write_bytes(REAL_SHARED.read_bytes()[:-10])
-    other_target = tmp_path / "other" / DATA_FILE
-    with pytest.raises(DataError, match=DATA_SHA256):
-        ensure_data(target=other_target, shared=corrupted)
-    assert not other_target.exists()
-
-
 def test_split_keeps_labels_when_only_one_class_is_present(make_rows):
-    from textsim.data import split_pairs
-
     rows = [dict(row, label=1) for row in make_rows(40)]
     splits = split_pairs(rows)
     assert all(label == 1 for part in splits.values() for label in part["label"])
+
+
+@pytest.mark.parametrize("counts", [(1, 30), (30, 3), (2, 2), (0, 3), (0, 0)])
+def test_split_of_too_few_rows_says_why(counts):
+    rows = [{"sentence1": f"句{i}", "sentence2": "天气", "label": int(i >= counts[0])} for i in range(sum(counts))]
+    with pytest.raises(ValueError, match=rf"cannot split {sum(counts)} pairs .*at least 10 pairs of each label"):
+        split_pairs(rows)
+
+
+def test_split_works_from_10_pairs_of_each_label():
+    rows = [{"sentence1": f"句{i}", "sentence2": "天气", "label": int(i >= 10)} for i in range(20)]
+    assert sum(len(part) for part in split_pairs(rows).values()) == 20

@@ -140,3 +140,35 @@ def test_score_pairs_caps_max_length_at_the_model_positions(tiny_config, tokeniz
 
     model = BertForSequenceClassification(tiny_config(num_labels=2, max_position_embeddings=16)).eval()
     assert score_pairs(model, tokenizer, [("今" * 40, "天" * 40)], max_length=128).shape == (1,)
+
+
+BAD_MAX_LENGTHS = [0, -1, 2.5, "64", True, None]
+BAD_THRESHOLDS = [float("nan"), float("inf"), -float("inf"), "high", None]
+
+
+@pytest.mark.parametrize("max_length", BAD_MAX_LENGTHS)
+def test_score_pairs_rejects_a_bad_max_length(tiny_cross_encoder, tokenizer, max_length):
+    with pytest.raises(ValueError, match="max_length must be a positive integer"):
+        score_pairs(tiny_cross_encoder, tokenizer, [("今天", "天气")], max_length=max_length)
+
+
+def test_score_pairs_accepts_a_numpy_max_length(tiny_cross_encoder, tokenizer, sentence_pairs):
+    np.testing.assert_array_equal(score_pairs(tiny_cross_encoder, tokenizer, sentence_pairs, max_length=np.int64(8)),
+                                  score_pairs(tiny_cross_encoder, tokenizer, sentence_pairs, max_length=8))
+
+
+@pytest.mark.parametrize("threshold", BAD_THRESHOLDS)
+def test_predict_pairs_rejects_a_non_finite_threshold(tiny_cross_encoder, tokenizer, threshold):
+    with pytest.raises(ValueError, match="threshold must be a finite number"):
+        predict_pairs(tiny_cross_encoder, tokenizer, [("今天", "天气")], threshold)
+
+
+def test_check_pairs_rejects_a_lone_surrogate():
+    with pytest.raises(ValueError, match=r"pairs\[1\] sentence 1 holds a lone surrogate"):
+        check_pairs([("今天", "天气"), ("今\ud800", "天气")])
+
+
+@pytest.mark.parametrize("batch_size", [0, -1, 2.5, "4", None])
+def test_length_sorted_batches_name_a_bad_batch_size(batch_size):
+    with pytest.raises(ValueError, match="batch_size must be a positive integer"):
+        list(length_sorted_batches([1, 2, 3], batch_size))

@@ -144,3 +144,36 @@ def test_a_model_in_training_mode_is_scored_without_dropout(make_biencoder, toke
 
 def test_an_empty_list_gives_an_empty_list(pipe):
     assert pipe([]) == []
+
+
+def test_max_length_is_capped_at_the_model_positions(pipe):
+    long_pair = ("今天天气很好" * 60, "我喜欢吃苹果" * 60)
+    assert pipe(long_pair, max_length=1024)["score"] == pytest.approx(pipe(long_pair)["score"], abs=1e-6)
+
+
+@pytest.mark.parametrize("max_length", [0, -1, 2.5, "8", True])
+def test_a_bad_max_length_is_named(pipe, max_length):
+    with pytest.raises(ValueError, match="max_length must be a positive integer"):
+        pipe(PAIR, max_length=max_length)
+
+
+@pytest.mark.parametrize("threshold", [float("nan"), float("inf"), -float("inf"), "high"])
+def test_a_non_finite_threshold_is_named(pipe, threshold):
+    with pytest.raises(ValueError, match="threshold must be a finite number"):
+        pipe(PAIR, threshold=threshold)
+
+
+@pytest.mark.parametrize("inputs, side", [
+    (("你好", None), 2), (("你好", 3), 2), ([None, "你好"], 1), (("你好", "\ud800"), 2), ({"text": "你好"}, 2),
+])
+def test_a_bad_sentence_of_one_pair_is_named(pipe, inputs, side):
+    with pytest.raises(ValueError, match=rf"^inputs sentence {side} "):
+        pipe(inputs)
+
+
+def test_a_bad_item_of_a_batch_of_two_is_named(pipe):
+    with pytest.raises(ValueError, match=r"^inputs\[1\] must be a pair"):
+        pipe([PAIR, None])
+    with pytest.raises(ValueError, match=r"^inputs\[1\] sentence 2 "):
+        pipe([PAIR, ("你好", None)])
+

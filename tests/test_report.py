@@ -184,6 +184,14 @@ def test_run_without_publish_leaves_notebooks_and_readme(workspace, monkeypatch)
     assert "02_cross_encoder_regression" in json.loads((results / "summary.json").read_text())["notebooks"]
 
 
+def test_main_takes_the_profile_between_the_command_and_the_notebooks(workspace, monkeypatch):
+    profile, results, _, sources = workspace
+    monkeypatch.setitem(PROFILES, "unit", profile)
+    monkeypatch.setattr(report, "execute_notebook", fake_execute({}))
+    assert report.main(["run", "--profile", "unit", *map(str, sources)]) == 0
+    assert json.loads((results / "summary.json").read_text())["profile"] == "unit"
+
+
 def test_publishing_smoke_results_is_refused(workspace):
     sources = workspace[3]
     with pytest.raises(ValueError, match="smoke"):

@@ -4,6 +4,8 @@ Taught in notebook 03; notebook 04 uses ``BiEncoder.encode`` to index the corpus
 """
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import numpy as np
 import torch
 import torch.nn.functional as F
@@ -11,7 +13,8 @@ from torch import nn
 from transformers import BertConfig, BertModel, BertPreTrainedModel
 from transformers.modeling_outputs import SequenceClassifierOutput
 
-from .inference import autocast, length_sorted_batches
+from .data import check_sentence
+from .inference import autocast, check_max_length, check_positive_int, length_sorted_batches
 
 SIDES = ("1", "2")
 POOLINGS = ("pooler", "mean", "cls")
@@ -97,17 +100,13 @@ class BiEncoder(BertPreTrainedModel):
 
     @torch.inference_mode()
     def encode(self, sentences, tokenizer, batch_size: int = 64, max_length: int = 128) -> np.ndarray:
-        """Unit-length vectors for a list of sentences: length-sorted batches, no autograd."""
-        if isinstance(sentences, str):
-            raise ValueError("encode takes a list of sentences, got one string: wrap it in a list")
-        for index, sentence in enumerate(sentences):
-            if not isinstance(sentence, str) or not sentence.strip():
-                raise ValueError(f"sentences[{index}] must be a non-empty string, got {sentence!r}")
+        """Unit-length vectors for a sequence of sentences (list, numpy array): length-sorted batches, no autograd."""
+        sentences = check_sentences(sentences)
+        max_length = check_max_length(max_length, self.config.max_position_embeddings)
         if not sentences:
             return np.empty((0, self.config.hidden_size), dtype=np.float32)
         self.eval()
-        max_length = min(max_length, self.config.max_position_embeddings)
-        encoded = tokenizer(list(sentences), truncation=True, max_length=max_length)
+        encoded = tokenizer(sentences, truncation=True, max_length=max_length)
         lengths = [len(ids) for ids in encoded["input_ids"]]
         vectors = np.empty((len(sentences), self.config.hidden_size), dtype=np.float32)
         for batch in length_sorted_batches(lengths, batch_size):
@@ -117,6 +116,15 @@ class BiEncoder(BertPreTrainedModel):
                 embedded = self.embed(**inputs)
             vectors[batch] = F.normalize(embedded.float(), dim=-1).cpu().numpy()
         return vectors
+
+
+def check_sentences(sentences) -> list[str]:
+    """A list of non-empty strings from any iterable of them, or a ``ValueError`` naming the bad one."""
+    if isinstance(sentences, str):
+        raise ValueError("encode takes a list of sentences, got one string: wrap it in a list")
+    if isinstance(sentences, bytes) or not isinstance(sentences, Iterable):
+        raise ValueError(f"encode takes a list of sentences, got {type(sentences).__name__}")
+    return [check_sentence(sentence, f"sentences[{index}]") for index, sentence in enumerate(sentences)]
 
 
 class PairCollator:
@@ -164,8 +172,11 @@ def mixed_length_order(labels, lengths, batch_size: int, seed: int = 42) -> np.n
 
     Use it with ``dataset.select(order)`` and ``train_sampling_strategy="sequential"``.
     """
-    rng = np.random.default_rng(seed)
+    batch_size = check_positive_int(batch_size, "batch_size")
     labels, lengths = np.asarray(labels), np.asarray(lengths)
+    if len(labels) != len(lengths):
+        raise ValueError(f"{len(labels)} labels but {len(lengths)} lengths: give one of each per pair")
+    rng = np.random.default_rng(seed)
     if labels.size == 0:
         return np.empty(0, dtype=int)
     quantile = np.empty(len(labels))

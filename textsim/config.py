@@ -161,3 +161,4 @@ def quiet_logs() -> None:
 
     datasets.disable_progress_bars()
     transformers.logging.set_verbosity_error()
+    transformers.logging.disable_progress_bar()  # "Loading weights", "Writing model shards"; not the Trainer's

@@ -5,9 +5,11 @@ Taught in notebook 01 (section 1); notebooks 02-04 reuse ``load_splits``.
 from __future__ import annotations
 
 import hashlib
+import http.client
 import json
 import shutil
 import urllib.request
+from collections import Counter
 from pathlib import Path
 
 from datasets import ClassLabel, Dataset, DatasetDict
@@ -22,6 +24,7 @@ DATA_URL = (
 )
 DATA_DIR = PROJECT_ROOT / "data"
 SHARED_DATA_DIR = PROJECT_ROOT.parent / "shared" / "data"
+DOWNLOAD_TIMEOUT = 60  # seconds without an answer before a download gives up
 LABEL_NAMES = ["不相似", "相似"]  # id2label of every model in the series
 
 
@@ -37,7 +40,9 @@ def sha256_of(path: Path) -> str:
     return digest.hexdigest()
 
 
-def verify_checksum(path: Path, expected: str = DATA_SHA256) -> None:
+def verify_checksum(path: Path, expected: str | None = None) -> None:
+    """``path`` exists and its sha256 is ``expected`` (default: ``DATA_SHA256``)."""
+    expected = expected or DATA_SHA256
     if not path.is_file():
         raise DataError(f"{path}: file not found. Run `make data` to fetch it.")
     actual = sha256_of(path)
@@ -46,40 +51,86 @@ def verify_checksum(path: Path, expected: str = DATA_SHA256) -> None:
 
 
 def ensure_data(target: Path = DATA_DIR / DATA_FILE, shared: Path = SHARED_DATA_DIR / DATA_FILE,
-                url: str = DATA_URL) -> Path:
-    """Put the data at ``target``: kept if its checksum holds, else copied from ``shared``, else downloaded."""
-    target = Path(target)
+                url: str = DATA_URL, timeout: float = DOWNLOAD_TIMEOUT) -> Path:
+    """Put the data at ``target``: kept if its checksum holds, else copied from ``shared``, else downloaded.
+
+    The bytes go to a ``.part`` file first, which becomes ``target`` only once its checksum holds.
+    """
+    target, shared = Path(target), Path(shared)
     if target.is_file():
         verify_checksum(target)
         return target
     target.parent.mkdir(parents=True, exist_ok=True)
     partial = target.with_suffix(".part")
-    if Path(shared).is_file():
-        shutil.copyfile(shared, partial)
-    else:
-        urllib.request.urlretrieve(url, partial)
+    source = shared if shared.is_file() else url
     try:
-        verify_checksum(partial)
-    except DataError:
-        partial.unlink()
-        raise
-    partial.replace(target)
+        if source is shared:
+            shutil.copyfile(shared, partial)
+        else:
+            download(url, partial, timeout, places=(target, shared))
+        check_source(partial, source)
+        partial.replace(target)
+    finally:
+        partial.unlink(missing_ok=True)
     return target
+
+
+def download(url: str, destination: Path, timeout: float, places: tuple[Path, Path]) -> None:
+    """Stream ``url`` to ``destination``; a ``DataError`` naming ``places`` (where to put the file by hand)."""
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as response, open(destination, "wb") as stream:
+            shutil.copyfileobj(response, stream)
+    except (OSError, http.client.HTTPException) as error:
+        reason = getattr(error, "reason", error)
+        raise DataError(f"Downloading {url} failed ({reason}). Put the data file (sha256 {DATA_SHA256}) "
+                        f"by hand at {places[0]} or {places[1]}, then run `make data` again.") from None
+
+
+def check_source(copy: Path, source: Path | str) -> None:
+    """The bytes copied from ``source`` (the shared file or the URL) have the data's checksum."""
+    actual = sha256_of(copy)
+    if actual != DATA_SHA256:
+        fix = "Replace or delete that file" if isinstance(source, Path) else "Try again later"
+        raise DataError(f"{source}: sha256 is {actual}, expected {DATA_SHA256}; nothing was saved. "
+                        f"{fix}, then run `make data` again.")
 
 
 def read_pairs(path: Path) -> list[dict]:
     """Every line of a JSON-lines pair file, validated; the first bad line raises ``DataError``."""
     path = Path(path)
+    if path.is_dir():
+        raise DataError(f"{path}: is a directory, not a pair file.")
     if not path.is_file():
         raise DataError(f"{path}: file not found. Run `make data` to fetch it.")
     rows = []
-    with open(path, encoding="utf-8") as stream:
-        for number, line in enumerate(stream, start=1):
+    with open(path, "rb") as stream:
+        for number, raw in enumerate(stream, start=1):
+            line = decode_line(raw, f"{path}:{number}")
             if line.strip():
                 rows.append(parse_pair(line, f"{path}:{number}"))
     if not rows:
         raise DataError(f"{path}: no sentence pairs in the file.")
     return rows
+
+
+def decode_line(raw: bytes, where: str) -> str:
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise DataError(f"{where}: not UTF-8 text (byte {raw[error.start]:#04x} at byte {error.start + 1} of "
+                        f"the line). Save the file as UTF-8.") from None
+
+
+def check_sentence(value, where: str, error: type[ValueError] = ValueError) -> str:
+    """``value`` as a non-empty string of valid Unicode, or ``error`` naming ``where``."""
+    if not isinstance(value, str) or not value.strip():
+        raise error(f"{where} must be a non-empty string, got {value!r}")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as bad:
+        raise error(f"{where} holds a lone surrogate {value[bad.start]!r} at character {bad.start + 1}: "
+                    f"not valid Unicode text") from None
+    return str(value)
 
 
 def parse_pair(line: str, where: str) -> dict:
@@ -93,20 +144,25 @@ def parse_pair(line: str, where: str) -> dict:
         if field not in record:
             raise DataError(f"{where}: missing field {field!r}.")
     for field in ("sentence1", "sentence2"):
-        if not isinstance(record[field], str) or not record[field].strip():
-            raise DataError(f"{where}: {field} must be a non-empty string, got {record[field]!r}.")
+        check_sentence(record[field], f"{where}: {field}", DataError)
     label = record["label"]
     if str(label) not in ("0", "1") or isinstance(label, bool):
-        raise DataError(f"{where}: label must be 0 or 1, got {label!r}.")
+        raise DataError(f"{where}: label must be 0 or 1 (an integer or a string), "
+                        f"got {label!r} ({type(label).__name__}).")
     return {"sentence1": record["sentence1"].strip(), "sentence2": record["sentence2"].strip(),
             "label": int(label)}
 
 
 def split_pairs(rows: list[dict], seed: int = 42) -> DatasetDict:
     """A seeded, stratified 80/10/10 train/validation/test split."""
-    dataset = Dataset.from_list(rows).cast_column("label", ClassLabel(names=["0", "1"]))
-    first = dataset.train_test_split(test_size=0.2, seed=seed, stratify_by_column="label")
-    second = first["test"].train_test_split(test_size=0.5, seed=seed, stratify_by_column="label")
+    try:
+        dataset = Dataset.from_list(rows).cast_column("label", ClassLabel(names=["0", "1"]))
+        first = dataset.train_test_split(test_size=0.2, seed=seed, stratify_by_column="label")
+        second = first["test"].train_test_split(test_size=0.5, seed=seed, stratify_by_column="label")
+    except ValueError as error:
+        counts = dict(Counter(row["label"] for row in rows))
+        raise ValueError(f"cannot split {len(rows)} pairs (label counts {counts}) 80/10/10 stratified by label: "
+                         f"{error} Give at least 10 pairs of each label.") from error
     return DatasetDict(train=first["train"], validation=second["train"], test=second["test"])
 
 

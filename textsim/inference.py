@@ -5,20 +5,21 @@ Taught in notebook 02 (``score_pairs`` / ``predict_pairs``); used by notebooks 0
 from __future__ import annotations
 
 import contextlib
+import math
+import numbers
 from collections.abc import Iterator, Sequence
 
 import numpy as np
 import torch
 from transformers import DataCollatorWithPadding
 
-from .data import LABEL_NAMES
+from .data import LABEL_NAMES, check_sentence
 from .device import autocast_dtype
 
 
 def length_sorted_batches(lengths: Sequence[int], batch_size: int) -> Iterator[np.ndarray]:
     """Indices in batches of similar length (longest first), so little padding is computed."""
-    if batch_size < 1:
-        raise ValueError(f"batch_size must be at least 1, got {batch_size}")
+    batch_size = check_positive_int(batch_size, "batch_size")
     order = np.argsort(-np.asarray(lengths), kind="stable")
     for start in range(0, len(order), batch_size):
         yield order[start:start + batch_size]
@@ -34,26 +35,46 @@ def check_pairs(pairs, where: str = "pairs") -> list[tuple[str, str]]:
     """``[(s1, s2), ...]`` of non-empty strings, or a ``ValueError`` naming the bad item."""
     if isinstance(pairs, (str, bytes)) or not isinstance(pairs, Sequence):
         raise ValueError(f"{where} must be a list of (sentence1, sentence2) pairs, got {type(pairs).__name__}")
-    checked = []
-    for index, pair in enumerate(pairs):
-        if isinstance(pair, dict):
-            pair = (pair.get("text"), pair.get("text_pair"))
-        if isinstance(pair, (str, bytes)) or not isinstance(pair, Sequence) or len(pair) != 2:
-            raise ValueError(f"{where}[{index}] must be a pair of two sentences, got {pair!r}")
-        for side, sentence in enumerate(pair, start=1):
-            if not isinstance(sentence, str) or not sentence.strip():
-                raise ValueError(f"{where}[{index}] sentence {side} must be a non-empty string, got {sentence!r}")
-        checked.append((pair[0], pair[1]))
-    return checked
+    return [check_pair(pair, f"{where}[{index}]") for index, pair in enumerate(pairs)]
+
+
+def check_pair(pair, where: str) -> tuple[str, str]:
+    """``(s1, s2)`` from a 2-sequence or a ``{"text", "text_pair"}`` dict, each a non-empty string."""
+    if isinstance(pair, dict):
+        pair = (pair.get("text"), pair.get("text_pair"))
+    if isinstance(pair, (str, bytes)) or not isinstance(pair, Sequence) or len(pair) != 2:
+        raise ValueError(f"{where} must be a pair of two sentences, got {pair!r}")
+    return check_sentence(pair[0], f"{where} sentence 1"), check_sentence(pair[1], f"{where} sentence 2")
+
+
+def check_positive_int(value, name: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
+        raise ValueError(f"{name} must be a positive integer, got {value!r}")
+    return int(value)
+
+
+def check_max_length(max_length, model_limit: int) -> int:
+    """A positive integer ``max_length``, capped at the model's ``max_position_embeddings``."""
+    return min(check_positive_int(max_length, "max_length"), model_limit)
+
+
+def check_threshold(threshold) -> float:
+    try:
+        value = float(threshold)
+    except (TypeError, ValueError):
+        value = math.nan
+    if not math.isfinite(value):
+        raise ValueError(f"threshold must be a finite number, got {threshold!r}")
+    return value
 
 
 @torch.inference_mode()
 def score_pairs(model, tokenizer, pairs, batch_size: int = 64, max_length: int = 128) -> np.ndarray:
     """One similarity score per pair from a cross-encoder: P(相似) for 2 labels, the raw output for 1."""
     pairs = check_pairs(pairs)
+    max_length = check_max_length(max_length, model.config.max_position_embeddings)
     if not pairs:
         return np.empty(0, dtype=np.float32)
-    max_length = min(max_length, model.config.max_position_embeddings)
     model.eval()
     device = model.device
     encoded = tokenizer([a for a, _ in pairs], [b for _, b in pairs], truncation=True, max_length=max_length)
@@ -71,5 +92,6 @@ def score_pairs(model, tokenizer, pairs, batch_size: int = 64, max_length: int =
 
 def predict_pairs(model, tokenizer, pairs, threshold: float, **kwargs) -> list[dict]:
     """Score and label for each pair in one call: ``{"score": 0.93, "label": "相似"}``."""
+    threshold = check_threshold(threshold)
     scores = score_pairs(model, tokenizer, pairs, **kwargs)
     return [{"score": float(s), "label": LABEL_NAMES[int(s >= threshold)]} for s in scores]

@@ -10,7 +10,7 @@ from transformers.pipelines import PIPELINE_REGISTRY
 
 from .biencoder import SIDES, BiEncoder
 from .data import LABEL_NAMES
-from .inference import check_pairs
+from .inference import check_max_length, check_pair, check_pairs, check_threshold
 
 TASK = "sentence-similarity"
 
@@ -35,14 +35,15 @@ class SentenceSimilarityPipeline(Pipeline):
         if isinstance(inputs, list) and not inputs:
             return []
         if _is_single_pair(inputs):
-            return super().__call__(_as_dict(check_pairs([inputs], "inputs")[0]), **kwargs)
+            return super().__call__(_as_dict(check_pair(inputs, "inputs")), **kwargs)
         return super().__call__([_as_dict(pair) for pair in check_pairs(inputs, "inputs")], **kwargs)
 
     def _sanitize_parameters(self, threshold=None, return_vectors=None, max_length=None):
-        preprocess = {"max_length": max_length} if max_length is not None else {}
-        postprocess = {}
+        preprocess, postprocess = {}, {}
+        if max_length is not None:
+            preprocess["max_length"] = check_max_length(max_length, self.model.config.max_position_embeddings)
         if threshold is not None:
-            postprocess["threshold"] = float(threshold)
+            postprocess["threshold"] = check_threshold(threshold)
         if return_vectors is not None:
             postprocess["return_vectors"] = bool(return_vectors)
         return preprocess, {}, postprocess
@@ -71,9 +72,11 @@ class SentenceSimilarityPipeline(Pipeline):
 
 
 def _is_single_pair(inputs) -> bool:
+    """A dict, or two items of which none is itself a pair (``("你好", None)`` is one bad pair, not a batch)."""
     if isinstance(inputs, dict):
         return True
-    return isinstance(inputs, (tuple, list)) and len(inputs) == 2 and all(isinstance(s, str) for s in inputs)
+    return (isinstance(inputs, (tuple, list)) and len(inputs) == 2
+            and not any(isinstance(item, (tuple, list, dict)) for item in inputs))
 
 
 def _as_dict(pair: tuple[str, str]) -> dict[str, str]:

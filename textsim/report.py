@@ -272,7 +272,7 @@ def main(argv=None) -> int:
     parser.add_argument("notebooks", nargs="*", help="for run: the notebooks to execute, in order")
     parser.add_argument("--profile", help="smoke | local | paper (default: $TEXTSIM_PROFILE, else local)")
     parser.add_argument("--publish", action="store_true", help="run: copy executed notebooks over the sources")
-    args = parser.parse_args(argv)
+    args = parser.parse_intermixed_args(argv)
     try:
         profile = load_profile(args.profile)
         if args.command == "run":

@@ -5,12 +5,13 @@ Taught in notebook 04; the ranking section of ``benchmarks/bench.py`` uses ``Vec
 from __future__ import annotations
 
 import time
+from collections import Counter
 from dataclasses import dataclass
 
 import faiss
 import numpy as np
 
-from .inference import score_pairs
+from .inference import check_positive_int, score_pairs
 
 
 def distinct_sentences(rows) -> list[str]:
@@ -24,14 +25,17 @@ def positive_queries(dataset) -> list[tuple[str, str]]:
 
 
 def cap_corpus(corpus: list[str], must_keep: list[str], limit: int | None, seed: int = 42) -> list[str]:
-    """At most ``limit`` sentences, always keeping ``must_keep`` (the relevant documents), the rest sampled."""
+    """``limit`` distinct sentences at most: all of ``must_keep`` (the relevant documents), the rest sampled."""
     if limit is None or limit >= len(corpus):
         return corpus
-    keep = set(must_keep)
-    others = [s for s in corpus if s not in keep]
+    keep = list(dict.fromkeys(must_keep))
+    if len(keep) > limit:
+        raise ValueError(f"must_keep holds {len(keep)} distinct sentences, more than the limit of {limit}")
+    kept = set(keep)
+    others = [s for s in dict.fromkeys(corpus) if s not in kept]
     rng = np.random.default_rng(seed)
-    sampled = rng.choice(len(others), size=max(0, limit - len(keep)), replace=False)
-    return list(dict.fromkeys(must_keep)) + [others[i] for i in sorted(sampled)]
+    sampled = rng.choice(len(others), size=min(limit - len(keep), len(others)), replace=False)
+    return keep + [others[i] for i in sorted(sampled)]
 
 
 class VectorIndex:
@@ -41,7 +45,11 @@ class VectorIndex:
         self.index = faiss.IndexFlatIP(vectors.shape[1])
         self.index.add(np.ascontiguousarray(vectors, dtype=np.float32))
 
+    def __len__(self) -> int:
+        return self.index.ntotal
+
     def search(self, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """Scores and ids of the k nearest per query; id -1 (score -inf) where the index has fewer than k."""
         return self.index.search(np.ascontiguousarray(queries, dtype=np.float32), k)
 
 
@@ -54,27 +62,41 @@ class Ranking:
     ms_per_query: float
 
 
+def check_queries_and_k(queries, k) -> None:
+    if len(queries) == 0:
+        raise ValueError("queries is empty: give at least one query")
+    check_positive_int(k, "k")
+
+
 def drop_self(ids, scores, corpus: list[str], query: str, k: int):
-    """The query sentence is itself in the corpus: leave it out of its own results."""
+    """The query sentence is itself in the corpus: leave it out of its own results (and faiss's -1 "no result")."""
     kept = [(i, s) for i, s in zip(ids, scores) if i >= 0 and corpus[i] != query][:k]
     return [i for i, _ in kept], [float(s) for _, s in kept]
 
 
 def bi_encoder_search(model, tokenizer, index: VectorIndex, corpus, queries, k: int) -> Ranking:
     """Encode each query and search the index (the corpus vectors were computed ahead)."""
+    check_queries_and_k(queries, k)
+    if len(index) != len(corpus):
+        raise ValueError(f"the index holds {len(index)} vectors but the corpus has {len(corpus)} sentences")
+    counts = Counter(corpus)
+    depth = k + max(1, max(counts[query] for query in queries))  # room for every copy of the query itself
     start = time.perf_counter()
-    found_scores, found_ids = index.search(model.encode(queries, tokenizer), k + 1)
+    found_scores, found_ids = index.search(model.encode(queries, tokenizer), depth)
     elapsed = time.perf_counter() - start
-    ranked = [drop_self(i, s, corpus, q, k) for q, i, s in zip(queries, found_ids, found_scores)]
+    ranked = [drop_self(i, s, corpus, q, k) for q, i, s in zip(queries, found_ids, found_scores, strict=True)]
     return Ranking([r[0] for r in ranked], [r[1] for r in ranked], 1000 * elapsed / len(queries))
 
 
 def cross_encoder_rank(model, tokenizer, corpus, queries, candidates: list[list[int]], k: int) -> Ranking:
     """Score each (query, candidate) with the cross-encoder and keep the best k per query."""
+    check_queries_and_k(queries, k)
+    if len(candidates) != len(queries):
+        raise ValueError(f"{len(queries)} queries but {len(candidates)} candidate lists: give one per query")
     start = time.perf_counter()
     ids, scores = [], []
     for query, pool in zip(queries, candidates):
-        pool = [i for i in pool if corpus[i] != query]
+        pool = [i for i in pool if i >= 0 and corpus[i] != query]  # -1: faiss's "no result"
         pool_scores = score_pairs(model, tokenizer, [(query, corpus[i]) for i in pool])
         order = np.argsort(-pool_scores, kind="stable")[:k]
         ids.append([pool[j] for j in order])
@@ -84,9 +106,17 @@ def cross_encoder_rank(model, tokenizer, corpus, queries, candidates: list[list[
 
 def ranking_metrics(ranking: Ranking, corpus: list[str], relevant: list[str], ks=(1, 5, 10)) -> dict[str, float]:
     """Recall@k (the relevant document is among the first k) and MRR@max(k)."""
+    if len(ranking.ids) != len(relevant):
+        raise ValueError(f"{len(ranking.ids)} rankings but {len(relevant)} relevant documents: give one per query")
+    if not relevant:
+        raise ValueError("no queries to evaluate: the ranking is empty")
+    if not ks:
+        raise ValueError("ks is empty: give at least one k")
+    for k in ks:
+        check_positive_int(k, f"each k of ks={ks!r}")
     positions = []
     for ids, document in zip(ranking.ids, relevant):
-        hits = [rank for rank, i in enumerate(ids, start=1) if corpus[i] == document]
+        hits = [rank for rank, i in enumerate(ids, start=1) if i >= 0 and corpus[i] == document]
         positions.append(hits[0] if hits else None)
     depth = max(ks)
     metrics = {f"recall@{k}": float(np.mean([p is not None and p <= k for p in positions])) for k in ks}

@@ -43,6 +43,7 @@ def training_arguments(profile: Profile, run_name: str, learning_rate: float, ep
         load_best_model_at_end=True,
         metric_for_best_model="accuracy",
         logging_steps=10,
+        disable_tqdm=False,  # a progress bar and a metrics table, not one dict per log line (quiet_logs would)
         report_to=["tensorboard"],
         seed=profile.seed,
         data_seed=profile.seed,

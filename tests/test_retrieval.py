@@ -1,0 +1,188 @@
+"""Retrieve and rerank: metrics on hand-computed examples, exact search, and both rankers on the tiny models."""
+import numpy as np
+import pytest
+
+from textsim.inference import score_pairs
+from textsim.retrieval import Ranking, VectorIndex, bi_encoder_search, cap_corpus, cross_encoder_rank, \
+    distinct_sentences, positive_queries, ranking_metrics, recall_curve
+
+CORPUS = ["今天天气很好", "我喜欢吃苹果", "你在哪里", "这是一个测试句子", "小时候动画片", "想买台新电脑"]
+
+
+def ranking(ids) -> Ranking:
+    return Ranking(ids, [[0.0] * len(row) for row in ids], 1.0)
+
+
+@pytest.fixture
+def index(tiny_biencoder, tokenizer):
+    return VectorIndex(tiny_biencoder.encode(CORPUS, tokenizer))
+
+
+# --- data helpers ------------------------------------------------------------------------------------------------
+
+def test_distinct_sentences_in_order_of_first_appearance():
+    rows = [{"sentence1": "a", "sentence2": "b"}, {"sentence1": "c", "sentence2": "a"},
+            {"sentence1": "b", "sentence2": "d"}]
+    assert distinct_sentences(rows) == ["a", "b", "c", "d"]
+
+
+def test_positive_queries_pair_sentence1_with_sentence2():
+    rows = [{"sentence1": "a", "sentence2": "b", "label": 1}, {"sentence1": "c", "sentence2": "d", "label": 0},
+            {"sentence1": "e", "sentence2": "f", "label": 1}]
+    assert positive_queries(rows) == [("a", "b"), ("e", "f")]
+
+
+# --- metrics -----------------------------------------------------------------------------------------------------
+
+def test_ranking_metrics_hand_computed():
+    corpus, relevant = ["a", "b", "c", "d"], ["b", "c", "d"]
+    found = ranking([[1, 0], [0, 2], [0, 1]])  # relevant at rank 1, rank 2, not found
+    assert ranking_metrics(found, corpus, relevant, ks=(1, 2)) == pytest.approx(
+        {"recall@1": 1 / 3, "recall@2": 2 / 3, "mrr@2": (1 + 1 / 2 + 0) / 3})
+    assert ranking_metrics(found, corpus, relevant, ks=(1,)) == pytest.approx({"recall@1": 1 / 3, "mrr@1": 1 / 3})
+
+
+def test_ranking_metrics_default_ks_and_mrr_depth():
+    corpus = [str(i) for i in range(12)]
+    metrics = ranking_metrics(ranking([list(range(12))]), corpus, ["10"])  # relevant at rank 11
+    assert metrics == {"recall@1": 0.0, "recall@5": 0.0, "recall@10": 0.0, "mrr@10": 0.0}
+    metrics = ranking_metrics(ranking([list(range(12))]), corpus, ["3"])  # rank 4
+    assert metrics == pytest.approx({"recall@1": 0.0, "recall@5": 1.0, "recall@10": 1.0, "mrr@10": 0.25})
+
+
+def test_recall_curve():
+    found = ranking([[1, 0, 3], [0, 2, 1], [0, 1, 3]])  # ranks 1, 2, 3
+    assert recall_curve(found, ["a", "b", "c", "d"], ["b", "c", "d"], 3) == pytest.approx([1 / 3, 2 / 3, 1.0])
+
+
+def test_ranking_metrics_need_one_relevant_document_per_query():
+    with pytest.raises(ValueError, match="2 rankings but 3 relevant documents"):
+        ranking_metrics(ranking([[0], [1]]), ["a", "b"], ["a", "b", "a"])
+
+
+def test_ranking_metrics_of_no_queries_or_a_bad_k():
+    with pytest.raises(ValueError, match="no queries"):
+        ranking_metrics(ranking([]), ["a"], [])
+    for ks in [(0,), (1, -1), (), (1.5,)]:
+        with pytest.raises(ValueError, match="ks"):
+            ranking_metrics(ranking([[0]]), ["a"], ["a"], ks=ks)
+
+
+def test_ranking_metrics_never_read_the_no_result_id():
+    assert ranking_metrics(ranking([[0, -1]]), ["a", "b"], ["b"], ks=(2,))["recall@2"] == 0.0
+
+
+# --- VectorIndex -------------------------------------------------------------------------------------------------
+
+def test_vector_index_exact_cosine_top_k():
+    vectors = np.array([[1, 0], [0, 1], [0.6, 0.8], [-1, 0]], dtype=np.float32)
+    scores, ids = VectorIndex(vectors).search(np.array([[0.8, 0.6], [0, -1]]), 2)
+    assert ids.tolist() == [[2, 0], [0, 3]] or ids.tolist() == [[2, 0], [3, 0]]
+    np.testing.assert_allclose(scores[0], [0.96, 0.8], atol=1e-6)
+    np.testing.assert_allclose(scores[1], [0.0, 0.0], atol=1e-6)
+
+
+def test_vector_index_length_is_its_number_of_vectors():
+    assert len(VectorIndex(np.eye(3, dtype=np.float32))) == 3
+
+
+def test_vector_index_pads_with_minus_one_beyond_the_corpus():
+    _, ids = VectorIndex(np.eye(2, dtype=np.float32)).search(np.array([[1, 0]]), 4)
+    assert ids.tolist() == [[0, 1, -1, -1]]
+
+
+# --- cap_corpus --------------------------------------------------------------------------------------------------
+
+def test_cap_corpus_keeps_must_keep_and_samples_the_rest():
+    corpus = [f"s{i}" for i in range(20)]
+    must_keep = ["s3", "s17", "s3", "s5", "s17"]  # relevant documents repeat
+    capped = cap_corpus(corpus, must_keep, 8, seed=1)
+    assert len(capped) == 8 and len(set(capped)) == 8
+    assert capped[:3] == ["s3", "s17", "s5"] and set(capped) <= set(corpus)
+    assert cap_corpus(corpus, must_keep, 8, seed=1) == capped
+    assert cap_corpus(corpus, must_keep, 8, seed=2) != capped
+
+
+def test_cap_corpus_without_a_limit_or_under_it_is_the_corpus():
+    corpus = ["a", "b", "c"]
+    assert cap_corpus(corpus, ["a"], None) is corpus and cap_corpus(corpus, ["a"], 3) is corpus
+
+
+def test_cap_corpus_refuses_more_must_keep_than_the_limit():
+    with pytest.raises(ValueError, match="must_keep holds 3 distinct sentences, more than the limit of 2"):
+        cap_corpus(["a", "b", "c", "d"], ["a", "b", "c", "a"], 2)
+
+
+def test_cap_corpus_of_a_corpus_with_repeats_gives_distinct_sentences():
+    corpus = ["a", "a", "a", "b", "c", "d", "e", "a"]
+    for seed in range(10):
+        capped = cap_corpus(corpus, ["e"], 4, seed=seed)
+        assert len(capped) == 4 and len(set(capped)) == 4
+
+
+# --- bi_encoder_search -------------------------------------------------------------------------------------------
+
+def test_bi_encoder_search_is_exact_cosine_without_the_query(tiny_biencoder, tokenizer, index):
+    queries = [CORPUS[0], CORPUS[3], "今天天气不错"]  # the last one is not in the corpus
+    found = bi_encoder_search(tiny_biencoder, tokenizer, index, CORPUS, queries, k=3)
+    vectors, query_vectors = tiny_biencoder.encode(CORPUS, tokenizer), tiny_biencoder.encode(queries, tokenizer)
+    for query, vector, ids, scores in zip(queries, query_vectors, found.ids, found.scores):
+        cosines = vectors @ vector
+        expected = [i for i in np.argsort(-cosines, kind="stable") if CORPUS[i] != query][:3]
+        assert ids == expected
+        np.testing.assert_allclose(scores, cosines[expected], atol=1e-5)
+    assert found.ms_per_query > 0
+
+
+def test_bi_encoder_search_returns_k_when_the_query_is_in_the_corpus_twice(tiny_biencoder, tokenizer):
+    corpus = CORPUS + [CORPUS[0]]
+    index = VectorIndex(tiny_biencoder.encode(corpus, tokenizer))
+    found = bi_encoder_search(tiny_biencoder, tokenizer, index, corpus, [CORPUS[0]], k=3)
+    assert len(found.ids[0]) == 3 and 0 not in found.ids[0] and len(corpus) - 1 not in found.ids[0]
+
+
+def test_bi_encoder_search_beyond_the_corpus_never_gives_minus_one(tiny_biencoder, tokenizer, index):
+    found = bi_encoder_search(tiny_biencoder, tokenizer, index, CORPUS, [CORPUS[0]], k=10)
+    assert sorted(found.ids[0]) == list(range(1, len(CORPUS)))
+
+
+def test_bi_encoder_search_needs_the_corpus_of_the_index(tiny_biencoder, tokenizer, index):
+    with pytest.raises(ValueError, match="6 vectors but the corpus has 5 sentences"):
+        bi_encoder_search(tiny_biencoder, tokenizer, index, CORPUS[:5], [CORPUS[0]], k=2)
+
+
+@pytest.mark.parametrize("queries, k, message", [([], 2, "queries is empty"), (["你好"], 0, "k must be"),
+                                                 (["你好"], -1, "k must be"), (["你好"], 2.5, "k must be")])
+def test_bi_encoder_search_of_no_queries_or_a_bad_k(tiny_biencoder, tokenizer, index, queries, k, message):
+    with pytest.raises(ValueError, match=message):
+        bi_encoder_search(tiny_biencoder, tokenizer, index, CORPUS, queries, k)
+
+
+# --- cross_encoder_rank ------------------------------------------------------------------------------------------
+
+def test_cross_encoder_rank_keeps_the_best_k_of_the_pool(tiny_cross_encoder, tokenizer):
+    queries, candidates = [CORPUS[0], "今天天气不错"], [[0, 1, 2, 3, 4], [5, 2, 0]]
+    ranked = cross_encoder_rank(tiny_cross_encoder, tokenizer, CORPUS, queries, candidates, k=2)
+    for query, pool, ids, scores in zip(queries, candidates, ranked.ids, ranked.scores):
+        pool = [i for i in pool if CORPUS[i] != query]
+        expected = score_pairs(tiny_cross_encoder, tokenizer, [(query, CORPUS[i]) for i in pool])
+        order = np.argsort(-expected, kind="stable")[:2]
+        assert ids == [pool[j] for j in order]
+        np.testing.assert_allclose(scores, expected[order], atol=1e-6)
+
+
+def test_cross_encoder_rank_never_scores_the_no_result_id(tiny_cross_encoder, tokenizer):
+    ranked = cross_encoder_rank(tiny_cross_encoder, tokenizer, CORPUS, [CORPUS[0]], [[2, -1, 3]], k=5)
+    assert sorted(ranked.ids[0]) == [2, 3]
+
+
+def test_cross_encoder_rank_needs_one_pool_per_query(tiny_cross_encoder, tokenizer):
+    with pytest.raises(ValueError, match="2 queries but 1 candidate lists"):
+        cross_encoder_rank(tiny_cross_encoder, tokenizer, CORPUS, CORPUS[:2], [[1, 2]], k=1)
+
+
+@pytest.mark.parametrize("queries, k, message", [([], 2, "queries is empty"), (["你好"], 0, "k must be"),
+                                                 (["你好"], -1, "k must be")])
+def test_cross_encoder_rank_of_no_queries_or_a_bad_k(tiny_cross_encoder, tokenizer, queries, k, message):
+    with pytest.raises(ValueError, match=message):
+        cross_encoder_rank(tiny_cross_encoder, tokenizer, CORPUS, queries, [[1, 2]] * len(queries), k)
