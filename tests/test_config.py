@@ -163,3 +163,10 @@ def test_relative_model_folder_is_pinned_to_where_the_user_is(tmp_path, monkeypa
     assert absolute_model_path("my-model") == str(tmp_path / "my-model")
     assert absolute_model_path("someone/hub-id") == "someone/hub-id"  # not a folder here: a Hub id
     assert absolute_model_path(OFFLINE_MODEL) == OFFLINE_MODEL
+
+
+def test_project_relative_hides_the_machine_path(tmp_path):
+    from textsim.config import PROJECT_ROOT, project_relative
+
+    assert project_relative(PROJECT_ROOT / "models" / "local" / "x") == "models/local/x"
+    assert project_relative(tmp_path / "elsewhere") == str(tmp_path / "elsewhere")

@@ -135,3 +135,22 @@ def test_trainer_metrics_minus_one_one_labels():
 def test_trainer_metrics_tuple_predictions_uses_the_first():
     scores = (np.array([0.9, 0.1]), np.array([[5.0, 5.0], [5.0, 5.0]]))
     assert evaluate(0.5, scores, [1, 0])["accuracy"] == 1.0
+
+
+def test_wilson_interval_matches_the_textbook_values():
+    from textsim.metrics import wilson_interval
+
+    low, high = wilson_interval(837, 1000)
+    assert (round(low, 4), round(high, 4)) == (0.8128, 0.8586)
+    assert wilson_interval(0, 10)[0] == 0.0 and wilson_interval(10, 10)[1] == 1.0
+    assert wilson_interval(5, 10)[0] == pytest.approx(1 - wilson_interval(5, 10)[1])  # symmetric at one half
+    narrow, wide = wilson_interval(8370, 10000), wilson_interval(837, 1000)
+    assert narrow[1] - narrow[0] < wide[1] - wide[0]
+
+
+@pytest.mark.parametrize("successes, total", [(1, 0), (-1, 5), (6, 5)])
+def test_wilson_interval_refuses_impossible_counts(successes, total):
+    from textsim.metrics import wilson_interval
+
+    with pytest.raises(ValueError, match="successes"):
+        wilson_interval(successes, total)

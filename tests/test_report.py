@@ -13,9 +13,9 @@ LOCAL_SUMMARY = PROFILES["local"].results_dir / "summary.json"
 def fake_summary():
     row = {"recipe": "cross-encoder (classification)", "accuracy": 0.9, "f1": 0.85, "precision": 0.8,
            "recall": 0.9, "threshold": 0.5, "threshold_source": "fixed", "train_seconds": 12.5,
-           "eval_pairs_per_second": 40.0}
+           "eval_pairs_per_second": 40.0, "pairs": 100, "accuracy_ci95": [0.8, 0.95]}
     retrieval = {"method": "bi-encoder", "corpus": 100, "queries": 5, "recall@1": 0.2, "recall@5": 0.6,
-                 "recall@10": 0.8, "mrr@10": 0.4, "ms_per_query": 3.25}
+                 "recall@10": 0.8, "mrr@10": 0.4, "ms_per_query": 3.25, "recall@1_ci95": [0.0362, 0.6245]}
     return {"profile": "smoke", "minutes": {"01_x": 5.0, "04_y": 2.5}, "seed_reported": report.SEED_REPORTED,
             "notebooks": {"01_x": {"model": "m3e-small", "device": "cpu (2 threads)", "rows": [row]},
                           "04_y": {"model": "m3e-small", "device": "cpu (2 threads)", "retrieval": [retrieval]}}}
@@ -23,10 +23,10 @@ def fake_summary():
 
 def test_summary_markdown_has_a_row_per_recipe_and_the_seed_numbers():
     text = report.summary_markdown(fake_summary())
-    assert "| 01 | cross-encoder (classification) | 0.500 | fixed | 0.9000 | 0.8500 |" in text
+    assert "| 01 | cross-encoder (classification) | 0.500 | fixed | 0.9000 | [0.8000, 0.9500] | 0.8500 |" in text
     assert "minutes per notebook: 01 5, 04 2.5 (7.5 in all)" in text
     assert text.count("| seed |") == len(report.SEED_REPORTED)
-    assert "| bi-encoder | 100 | 5 | 0.200 | 0.600 | 0.800 | 0.400 | 3.2 |" in text
+    assert "| bi-encoder | 100 | 5 | 0.200 | [0.036, 0.625] | 0.600 | 0.800 | 0.400 | 3.2 |" in text
 
 
 def test_write_summary_collects_results_files(tmp_path, monkeypatch):

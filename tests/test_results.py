@@ -92,3 +92,11 @@ def test_numpy_numbers_are_written_as_plain_json(tmp_path, monkeypatch):
     path = results.write_results(profile, "nb", accuracy=np.float32(0.5), count=np.int64(3), v=np.arange(2))
     record = json.loads(path.read_text(encoding="utf-8"))
     assert (record["accuracy"], record["count"], record["v"]) == (0.5, 3, [0, 1])
+
+
+def test_metric_row_with_pairs_records_the_accuracy_interval():
+    row = metric_row("cross", {"accuracy": 0.837, "f1": 0.8, "precision": 0.7, "recall": 0.9}, 0.5, "argmax",
+                     pairs=1000)
+    assert row["pairs"] == 1000 and row["accuracy_ci95"] == [0.8128, 0.8586]
+    assert "accuracy_ci95" not in metric_row("cross", {"accuracy": 1, "f1": 1, "precision": 1, "recall": 1},
+                                             None, "argmax")

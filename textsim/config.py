@@ -154,6 +154,14 @@ def absolute_model_path(model: str) -> str:
     return str(folder.resolve()) if model != OFFLINE_MODEL and folder.is_dir() else model
 
 
+def project_relative(path) -> str:
+    """A path relative to the project when it lies inside it: no machine paths in outputs or logs."""
+    try:
+        return Path(path).resolve().relative_to(PROJECT_ROOT).as_posix()
+    except ValueError:
+        return str(path)
+
+
 def quiet_logs() -> None:
     """Hide library progress bars and load reports, so a notebook shows what it teaches."""
     import datasets

@@ -62,3 +62,18 @@ def trainer_metrics(threshold: float | None = 0.5):
         return {**classification_metrics(labels, scores.reshape(-1) >= cut), "threshold": float(cut)}
 
     return compute
+
+
+def wilson_interval(successes: int, total: int, z: float = 1.96) -> tuple[float, float]:
+    """95% Wilson score interval of a proportion such as a test accuracy or a Recall@1.
+
+    With 1,000 test pairs an accuracy near 0.84 is known to about ±2.3 points: two models whose intervals overlap
+    that much are not told apart by this test set.
+    """
+    if total < 1 or not 0 <= successes <= total:
+        raise ValueError(f"need 0 <= successes <= total and total >= 1, got {successes} of {total}")
+    share = successes / total
+    centre = (share + z * z / (2 * total)) / (1 + z * z / total)
+    half = z * np.sqrt(share * (1 - share) / total + z * z / (4 * total * total)) / (1 + z * z / total)
+    return float(max(0.0, centre - half)), float(min(1.0, centre + half))
+

@@ -1,6 +1,6 @@
 """The figures of the series: learning curves, score histograms, confusion matrices, threshold curves.
 
-Taught in notebook 01 (learning curves, confusion matrix) and notebook 02 (histogram, threshold curve).
+Labels are in English so that every figure renders without a CJK font. Used by notebooks 01-03.
 """
 from __future__ import annotations
 
@@ -10,23 +10,30 @@ from sklearn.metrics import ConfusionMatrixDisplay
 
 from .metrics import metric_curve
 
-plt.rcParams["font.sans-serif"] = ["Noto Sans CJK SC", "WenQuanYi Zen Hei", "SimHei", "DejaVu Sans"]
-plt.rcParams["axes.unicode_minus"] = False
 
+def learning_curves(log_history: list[dict], title: str = "", before: dict | None = None, smooth: int = 5):
+    """Training loss by step (raw and a running mean of ``smooth`` logs), validation loss and metrics by epoch.
 
-def learning_curves(log_history: list[dict], title: str = ""):
-    """Training loss by step, validation loss and accuracy by epoch, from ``trainer.state.log_history``."""
-    train = [(row["step"], row["loss"]) for row in log_history if "loss" in row]
-    evals = [row for row in log_history if "eval_loss" in row]
+    ``before`` is ``trainer.evaluate()`` from before training: it becomes the point at step 0 / epoch 0.
+    """
+    train = np.array([(row["step"], row["loss"]) for row in log_history if "loss" in row]).reshape(-1, 2)
+    evals = ([{**before, "step": 0, "epoch": 0.0}] if before else []) + \
+        [row for row in log_history if "eval_loss" in row]
     fig, (left, right) = plt.subplots(1, 2, figsize=(10, 3.5))
-    if train:
-        left.plot(*zip(*train), label="train loss")
+    if len(train):
+        left.plot(train[:, 0], train[:, 1], color="tab:blue", alpha=0.3, label="train loss")
+        if len(train) >= smooth:
+            kernel = np.ones(smooth) / smooth
+            left.plot(train[smooth - 1:, 0], np.convolve(train[:, 1], kernel, mode="valid"), color="tab:blue",
+                      label=f"train loss, mean of {smooth} logs")
     if evals:
-        left.plot([r["step"] for r in evals], [r["eval_loss"] for r in evals], "o-", label="validation loss")
-        right.plot([r["epoch"] for r in evals], [r["eval_accuracy"] for r in evals], "o-", label="accuracy")
-        right.plot([r["epoch"] for r in evals], [r["eval_f1"] for r in evals], "s-", label="F1")
+        left.plot([r["step"] for r in evals], [r["eval_loss"] for r in evals], "o-", color="tab:orange",
+                  label="validation loss")
+        for name, marker in (("accuracy", "o-"), ("f1", "s-")):
+            right.plot([r["epoch"] for r in evals], [r[f"eval_{name}"] for r in evals], marker,
+                       label=f"validation {name}")
     left.set(xlabel="step", ylabel="loss", title=title)
-    right.set(xlabel="epoch", ylabel="validation", ylim=(0, 1))
+    right.set(xlabel="epoch", ylabel="validation", ylim=(0, 1), title="epoch 0 = before training" if before else "")
     left.legend(), right.legend()
     fig.tight_layout()
     return fig
@@ -41,22 +48,29 @@ def confusion(labels, predictions, title: str = ""):
     return display.figure_
 
 
-def score_histogram(scores, labels, threshold: float | None = None, title: str = "", ax=None):
-    """Scores of the 相似 and 不相似 pairs, overlaid; a good model separates the two humps."""
+def score_histogram(scores, labels, threshold: float | None = None, title: str = "", ax=None,
+                    marks: dict[str, float] | None = None):
+    """Scores of the 相似 and 不相似 pairs, overlaid; a good model separates the two humps.
+
+    ``threshold`` draws one dashed line; ``marks`` draws several named ones (e.g. the seed's 0.8 and ours).
+    """
     ax = ax or plt.subplots(figsize=(6, 3.5))[1]
     scores, labels = np.asarray(scores), np.asarray(labels).astype(int)
     bins = np.linspace(scores.min(), scores.max(), 40)
     for value, name in ((0, "label 0 (dissimilar)"), (1, "label 1 (similar)")):
         ax.hist(scores[labels == value], bins=bins, alpha=0.6, label=name)
+    marks = dict(marks or {})
     if threshold is not None:
-        ax.axvline(threshold, color="k", linestyle="--", label=f"threshold {threshold:.3f}")
+        marks[f"threshold {threshold:.3f}"] = threshold
+    for (name, cut), style in zip(marks.items(), ("--", ":", "-.", "-")):
+        ax.axvline(cut, color="k", linestyle=style, label=name)
     ax.set(xlabel="score", ylabel="pairs", title=title)
     ax.legend()
     return ax.figure
 
 
-def threshold_curve(scores, labels, marks: dict[str, float], title: str = ""):
-    """Accuracy and F1 against the threshold, with named thresholds (fixed, chosen on validation) marked."""
+def threshold_curve(scores, labels, marks: dict[str, float], title: str = "", split: str = "validation"):
+    """Accuracy and F1 on ``split`` against the threshold, with named thresholds marked."""
     cuts = np.linspace(np.min(scores), np.max(scores), 101)
     curve = metric_curve(scores, labels, cuts)
     fig, ax = plt.subplots(figsize=(6, 3.5))
@@ -65,7 +79,6 @@ def threshold_curve(scores, labels, marks: dict[str, float], title: str = ""):
     for name, cut in marks.items():
         ax.axvline(cut, linestyle="--", color="gray")
         ax.text(cut, 0.05, f" {name}", rotation=90)
-    ax.set(xlabel="threshold", ylabel="test", ylim=(0, 1), title=title)
+    ax.set(xlabel="threshold", ylabel=split, ylim=(0, 1), title=title)
     ax.legend()
     return fig
-

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import nbformat
 
-from .config import PROJECT_ROOT, Profile, absolute_model_path, load_profile
+from .config import PROJECT_ROOT, Profile, absolute_model_path, load_profile, project_relative
 from .results import ResultsError, read_json
 
 # Reported by the seed tutorial (hfl/chinese-macbert-base, 3 epochs, GPU): quoted, not re-run here.
@@ -189,39 +189,43 @@ def write_summary(profile: Profile, minutes: dict | None = None) -> Path:
 
 def summary_markdown(summary: dict) -> str:
     """The results tables of the README, made from ``summary.json`` alone."""
-    lines = ["| notebook | recipe | threshold | chosen on | test accuracy | F1 | precision | recall "
-             "| train s | eval pairs/s | model | device |", "|" + " --- |" * 12]
+    lines = ["| notebook | recipe | threshold | chosen on | test accuracy | 95% interval | F1 | precision | recall "
+             "| train s | eval pairs/s | model | device |", "|" + " --- |" * 13]
     retrieval = []
     for name, result in summary["notebooks"].items():
         for row in result.get("rows", []):
             threshold = "—" if row["threshold"] is None else f"{row['threshold']:.3f}"
             lines.append(
                 f"| {name[:2]} | {row['recipe']} | {threshold} | {row['threshold_source']} | {row['accuracy']:.4f} "
-                f"| {row['f1']:.4f} | {row['precision']:.4f} | {row['recall']:.4f} "
-                f"| {_blank(row.get('train_seconds'))} | {_blank(row.get('eval_pairs_per_second'))} "
-                f"| {result['model']} | {result['device']} |")
-        retrieval += [(name, row, result) for row in result.get("retrieval", [])]
+                f"| {_interval(row.get('accuracy_ci95'))} | {row['f1']:.4f} | {row['precision']:.4f} "
+                f"| {row['recall']:.4f} | {_blank(row.get('train_seconds'))} "
+                f"| {_blank(row.get('eval_pairs_per_second'))} | {result['model']} | {result['device']} |")
+        retrieval += result.get("retrieval", [])
     for row in summary["seed_reported"]:
-        lines.append(f"| seed | {row['recipe']} | | | {row['accuracy']} | {row['f1']} | | | | "
+        lines.append(f"| seed | {row['recipe']} | | | {row['accuracy']} | | {row['f1']} | | | | "
                      f"| hfl/chinese-macbert-base | GPU (reported by the seed, not re-run) |")
     text = f"Profile `{summary['profile']}`"
     if summary.get("minutes"):
         each = ", ".join(f"{name[:2]} {value:g}" for name, value in summary["minutes"].items())
         text += f"; minutes per notebook: {each} ({sum(summary['minutes'].values()):.1f} in all)"
-    text += ".\n\n" + "\n".join(lines) + "\n"
+    text += ". Intervals: 95% Wilson.\n\n" + "\n".join(lines) + "\n"
     if retrieval:
         text += "\n" + retrieval_markdown(retrieval)
     return text
 
 
-def retrieval_markdown(rows) -> str:
-    lines = ["| method | corpus | queries | Recall@1 | Recall@5 | Recall@10 | MRR@10 | ms/query |",
-             "|" + " --- |" * 8]
-    for _, row, _ in rows:
+def retrieval_markdown(rows: list[dict]) -> str:
+    lines = ["| method | corpus | queries | Recall@1 | 95% interval | Recall@5 | Recall@10 | MRR@10 | ms/query |",
+             "|" + " --- |" * 9]
+    for row in rows:
         lines.append(f"| {row['method']} | {row['corpus']} | {row['queries']} | {row['recall@1']:.3f} "
-                     f"| {row['recall@5']:.3f} | {row['recall@10']:.3f} | {row['mrr@10']:.3f} "
-                     f"| {row['ms_per_query']:.1f} |")
+                     f"| {_interval(row.get('recall@1_ci95'), 3)} | {row['recall@5']:.3f} | {row['recall@10']:.3f} "
+                     f"| {row['mrr@10']:.3f} | {row['ms_per_query']:.1f} |")
     return "\n".join(lines) + "\n"
+
+
+def _interval(bounds, digits: int = 4) -> str:
+    return "" if not bounds else f"[{bounds[0]:.{digits}f}, {bounds[1]:.{digits}f}]"
 
 
 README = PROJECT_ROOT / "README.md"
@@ -252,10 +256,7 @@ def update_readme(profile: Profile, readme: Path | None = None) -> None:
 
 def shown(path: Path) -> str:
     """A path relative to the project when it lies inside it (no machine paths in logs)."""
-    try:
-        return str(Path(path).resolve().relative_to(PROJECT_ROOT))
-    except ValueError:
-        return str(path)
+    return project_relative(path)
 
 
 def _blank(value) -> str:

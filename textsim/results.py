@@ -11,6 +11,7 @@ from importlib.metadata import version
 from pathlib import Path
 
 from .config import Profile
+from .metrics import wilson_interval
 
 LIBRARIES = ("torch", "transformers", "datasets", "scikit-learn", "faiss-cpu", "numpy")
 
@@ -25,11 +26,16 @@ def library_versions() -> dict[str, str]:
     return found
 
 
-def metric_row(recipe: str, metrics: dict, threshold: float | None, threshold_source: str, **extra) -> dict:
-    """One line of the summary table: a recipe's test metrics and where its threshold came from."""
+def metric_row(recipe: str, metrics: dict, threshold: float | None, threshold_source: str,
+               pairs: int | None = None, **extra) -> dict:
+    """One line of the summary table: a recipe's test metrics, where its threshold came from and, given the
+    number of test ``pairs``, the 95% Wilson interval of its accuracy."""
     row = {"recipe": recipe, **{k: round(float(metrics[k]), 4) for k in ("accuracy", "f1", "precision", "recall")},
            "threshold": None if threshold is None else round(float(threshold), 4),
            "threshold_source": threshold_source}
+    if pairs is not None:
+        low, high = wilson_interval(round(float(metrics["accuracy"]) * pairs), pairs)
+        row.update(pairs=pairs, accuracy_ci95=[round(low, 4), round(high, 4)])
     row.update(extra)
     return row
 

@@ -1,0 +1,55 @@
+"""textsim.plots: each figure draws what it says, from the data it is given."""
+import matplotlib
+
+matplotlib.use("Agg")
+
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+
+from textsim import plots  # noqa: E402
+
+LOG = [{"step": s, "loss": 1.0 / s} for s in range(10, 110, 10)] + [
+    {"step": 50, "epoch": 1.0, "eval_loss": 0.5, "eval_accuracy": 0.7, "eval_f1": 0.6},
+    {"step": 100, "epoch": 2.0, "eval_loss": 0.4, "eval_accuracy": 0.8, "eval_f1": 0.7}]
+BEFORE = {"eval_loss": 0.7, "eval_accuracy": 0.6, "eval_f1": 0.2}
+
+
+def lines(ax) -> dict[str, np.ndarray]:
+    return {line.get_label(): np.asarray(line.get_xydata()) for line in ax.get_lines()}
+
+
+def test_learning_curves_start_at_the_evaluation_before_training():
+    left, right = plots.learning_curves(LOG, before=BEFORE, smooth=5).axes
+    drawn = lines(left)
+    assert drawn["validation loss"].tolist() == [[0, 0.7], [50, 0.5], [100, 0.4]]
+    assert len(drawn["train loss"]) == 10 and len(drawn["train loss, mean of 5 logs"]) == 6
+    assert drawn["train loss, mean of 5 logs"][0, 1] == pytest.approx(np.mean([1 / s for s in range(10, 60, 10)]))
+    assert lines(right)["validation accuracy"].tolist() == [[0, 0.6], [1, 0.7], [2, 0.8]]
+
+
+def test_learning_curves_without_before_start_at_the_first_epoch():
+    _, right = plots.learning_curves(LOG).axes
+    assert lines(right)["validation f1"][:, 0].tolist() == [1, 2]
+
+
+def test_score_histogram_marks_every_named_threshold():
+    rng = np.random.default_rng(0)
+    figure = plots.score_histogram(rng.random(50), rng.integers(0, 2, 50), threshold=0.6,
+                                   marks={"seed 0.8": 0.8})
+    marked = {label: xy[0, 0] for label, xy in lines(figure.axes[0]).items()}
+    assert marked == {"seed 0.8": 0.8, "threshold 0.600": 0.6}
+
+
+def test_threshold_curve_names_its_split_and_is_right_at_the_ends():
+    scores, labels = np.array([0.1, 0.4, 0.6, 0.9]), np.array([0, 0, 1, 1])
+    figure = plots.threshold_curve(scores, labels, {"chosen": 0.5}, split="validation")
+    ax = figure.axes[0]
+    assert ax.get_ylabel() == "validation"
+    accuracy = lines(ax)["accuracy"]
+    assert accuracy[0, 1] == 0.5 and accuracy[:, 1].max() == 1.0  # all 相似 at the lowest cut; perfect between
+
+
+def test_confusion_counts_each_cell():
+    figure = plots.confusion([0, 0, 1, 1, 1], [0, 1, 1, 1, 0])
+    texts = sorted(t.get_text() for t in figure.axes[0].texts)
+    assert texts == ["1", "1", "1", "2"]
