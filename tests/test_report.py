@@ -192,6 +192,21 @@ def test_main_takes_the_profile_between_the_command_and_the_notebooks(workspace,
     assert json.loads((results / "summary.json").read_text())["profile"] == "unit"
 
 
+def test_an_unknown_profile_is_an_error_not_a_traceback(capsys):
+    assert report.main(["summary", "--profile", "nope"]) == 1
+    assert "Unknown profile 'nope'" in capsys.readouterr().err
+
+
+def test_a_model_that_cannot_load_stops_the_run_before_any_notebook(workspace, monkeypatch, tmp_path, capsys):
+    profile, results, _, sources = workspace
+    monkeypatch.setitem(PROFILES, "unit", profile)
+    monkeypatch.setenv("TEXTSIM_MODEL", str(tmp_path / "no-such-model"))
+    monkeypatch.setattr(report, "execute_notebook", lambda *args, **kwargs: pytest.fail("a notebook ran"))
+    before = snapshot(results)
+    assert report.main(["run", "--profile", "unit", *map(str, sources)]) == 1
+    assert "no-such-model" in capsys.readouterr().err and snapshot(results) == before
+
+
 def test_publishing_smoke_results_is_refused(workspace):
     sources = workspace[3]
     with pytest.raises(ValueError, match="smoke"):

@@ -23,7 +23,8 @@ from pathlib import Path
 
 import nbformat
 
-from .config import PROJECT_ROOT, Profile, absolute_model_path, load_profile, project_relative
+from .config import (PROJECT_ROOT, ModelNotFoundError, Profile, absolute_model_path, load_profile,
+                     project_relative, resolve_model)
 from .results import ResultsError, read_json
 
 # Reported by the seed tutorial (hfl/chinese-macbert-base, 3 epochs, GPU): quoted, not re-run here.
@@ -282,13 +283,15 @@ def main(argv=None) -> int:
             signal.signal(signal.SIGTERM, _stop)
             if os.environ.get("TEXTSIM_MODEL"):  # the kernels run in notebooks/: pass them an absolute folder
                 os.environ["TEXTSIM_MODEL"] = absolute_model_path(os.environ["TEXTSIM_MODEL"])
+                profile = load_profile(args.profile)
+            resolve_model(profile.model)  # a model that cannot load fails here, before any notebook starts
             return run(args.notebooks, profile, publish=args.publish)
         if args.command == "readme":
             update_readme(profile)
             return 0
         print(write_summary(profile).read_text(encoding="utf-8"))
         return 0
-    except (ResultsError, FileNotFoundError, ValueError) as error:
+    except (ResultsError, ModelNotFoundError, FileNotFoundError, ValueError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
 
