@@ -44,7 +44,7 @@ test-fast: $(STAMP) ## Unit tests only (seconds)
 	HF_HUB_OFFLINE=1 $(BIN)/pytest tests -m "not slow"
 
 bench: $(STAMP) ## Speed benchmark: seed's code path against ours; writes results/bench.md
-	HF_HUB_OFFLINE=1 $(BIN)/python benchmarks/bench.py
+	HF_HUB_OFFLINE=1 $(BIN)/python -m benchmarks
 
 clean: ## Remove trained models, checkpoints, TensorBoard runs and smoke results (keeps .venv and data)
 	rm -rf models build runs results/smoke

@@ -1,7 +1,5 @@
-"""benchmarks/bench.py: its batch-sampling helpers, an end-to-end run at a tiny size (no timing is asserted), and the
-README's speed figures against the committed results/bench.json."""
-import functools
-import importlib.util
+"""The benchmarks package: its batch-sampling helpers, an end-to-end run of ``python -m benchmarks`` at a tiny size
+(no timing is asserted), and the README's speed figures against the committed results/bench.json."""
 import json
 import re
 import subprocess
@@ -9,37 +7,42 @@ import sys
 
 import pytest
 
+from benchmarks import report, timing, training
 from textsim.config import PROJECT_ROOT
 
 
-@functools.cache
-def load_bench():
-    """benchmarks/ is not a package: load bench.py by path, once."""
-    spec = importlib.util.spec_from_file_location("bench", PROJECT_ROOT / "benchmarks" / "bench.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def test_padded_tokens_pad_each_side_to_the_batch_longest():
-    bench = load_bench()
     sides = [[3, 5, 2], [4, 1, 1]]
-    assert bench.padded_tokens([0, 2], sides) == 2 * (3 + 4)
-    assert bench.tokens_per_pair([[0, 1], [2]], sides) == (2 * (5 + 4) + 1 * (2 + 1)) / 3
+    assert training.padded_tokens([0, 2], sides) == 2 * (3 + 4)
+    assert training.tokens_per_pair([[0, 1], [2]], sides) == (2 * (5 + 4) + 1 * (2 + 1)) / 3
 
 
 def test_stratified_sample_takes_one_batch_per_slice_of_the_ranked_epoch():
-    bench = load_bench()
     lengths = [[10 * i for i in range(1, 13)]]  # batch k of the epoch below pads to 10 * (k + 1)
     batches = [[i] for i in reversed(range(12))]
-    sample = bench.stratified_sample(batches, lengths, 3)
+    sample = training.stratified_sample(batches, lengths, 3)
     assert [lengths[0][b[0]] for b in sample] == [30, 70, 110]  # the middle of the slices 10-40, 50-80, 90-120
+
+
+def test_row_speedup_is_how_many_times_faster_ours_is():
+    assert timing.row("x", "pairs/s", timing.stats([2, 1, 3]), timing.stats([8]), 2.0)["speedup"] == 4.0
+    slower = timing.row("y", "ms", timing.stats([10]), timing.stats([40]), 2.0, higher_is_better=False)
+    assert slower["speedup"] == 0.25 and slower["met"] is False and slower["seed"]["median"] == 10.0
+
+
+def test_markdown_table_line_keeps_its_format():
+    r = timing.row("scoring, cross-encoder", "pairs/s", timing.stats([8.0, 9.5]), timing.stats([1400]), 5.0,
+                   note="why")
+    lines = report.table([r])
+    assert lines[2] == ("| scoring, cross-encoder | pairs/s | 8.75 (8–9.5) | 1,400 (1,400–1,400) | 160.0× "
+                        "| ≥ 5× | yes |")
+    assert lines[-1] == "- scoring, cross-encoder: why"
 
 
 @pytest.mark.slow
 def test_tiny_benchmark_writes_json_and_markdown(tmp_path):
-    subprocess.run([sys.executable, str(PROJECT_ROOT / "benchmarks" / "bench.py"), "--size", "tiny",
-                    "--out", str(tmp_path)], check=True, cwd=PROJECT_ROOT, timeout=600)
+    subprocess.run([sys.executable, "-m", "benchmarks", "--size", "tiny", "--out", str(tmp_path)],
+                   check=True, cwd=PROJECT_ROOT, timeout=600)
     report = json.loads((tmp_path / "bench.json").read_text(encoding="utf-8"))
     assert report["size"] == "tiny" and len(report["sections"]) == 5
     names = [r["name"] for section in report["sections"].values() for r in section["rows"]]
@@ -48,11 +51,11 @@ def test_tiny_benchmark_writes_json_and_markdown(tmp_path):
     for section in report["sections"].values():
         for r in section["rows"]:
             assert r["speedup"] > 0 and r["seed"]["median"] > 0 and r["ours"]["median"] > 0
-    training = {r["name"]: r for r in report["sections"]["1. Training throughput"]["rows"]}
-    # the seed pads every sentence (pair) to 128 tokens; ours pads each batch only to its longest
-    assert training["training, cross-encoder"]["epoch_tokens"]["seed"] == 128
-    assert training["training, bi-encoder"]["epoch_tokens"]["seed"] == 256
-    for r in training.values():
+    trained = {r["name"]: r for r in report["sections"]["1. Training throughput"]["rows"]}
+    # the original tutorial pads every sentence (pair) to 128 tokens; ours pads each batch only to its longest
+    assert trained["training, cross-encoder"]["epoch_tokens"]["seed"] == 128
+    assert trained["training, bi-encoder"]["epoch_tokens"]["seed"] == 256
+    for r in trained.values():
         assert r["epoch_tokens"]["ours"] < r["epoch_tokens"]["seed"]
         assert 0 < r["optimizer_share"]["seed"] < 1 and 0 < r["optimizer_share"]["ours"] < 1
     assert "GFLOP/s" in " ".join(report["sections"]["2. Pair scoring throughput"]["notes"])

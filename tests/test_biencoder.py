@@ -3,8 +3,8 @@ import pytest
 import torch
 from datasets import Dataset
 
-from textsim.biencoder import BiEncoder, PairCollator, cosent_loss, mean_pool, mixed_length_order, pair_cosines, \
-    tokenize_sides
+from textsim.biencoder import BiEncoder, PairCollator, contrastive_loss, cosent_loss, mean_pool, mixed_length_order, \
+    pair_cosines, tokenize_sides
 
 
 @pytest.fixture
@@ -42,7 +42,7 @@ def test_forward_cosines_equal_encode_cosines(make_biencoder, tokenizer, pair_da
 
 
 @pytest.mark.parametrize("pooling", ["pooler", "mean", "cls"])
-@pytest.mark.parametrize("loss", ["cosine_embedding", "cosent"])
+@pytest.mark.parametrize("loss", ["cosine_embedding", "cosent", "contrastive"])
 def test_losses_are_finite_and_give_gradients(make_biencoder, batch, pooling, loss):
     model = make_biencoder(pooling=pooling, loss=loss).train()
     output = model(**batch)
@@ -60,6 +60,13 @@ def test_cosine_embedding_loss_value(make_biencoder, batch):
     cosine, labels = output.logits, batch["labels"]
     expected = torch.where(labels > 0, 1 - cosine, (cosine - 0.25).clamp(min=0)).mean()
     assert output.loss.item() == pytest.approx(expected.item(), abs=1e-5)
+
+
+def test_contrastive_loss_hand_computed():
+    cosine, labels = torch.tensor([0.9, 0.8, 0.3]), torch.tensor([1.0, 0.0, 0.0])
+    # d = 1 - cos = 0.1, 0.2, 0.7: the 相似 pair costs d², a 不相似 one (0.5 - d)² below the margin, else nothing
+    expected = 0.5 * (0.1 ** 2 + 0.3 ** 2 + 0) / 3
+    assert contrastive_loss(cosine, labels, margin=0.5).item() == pytest.approx(expected, rel=1e-5)
 
 
 def test_cosent_loss_hand_computed():

@@ -172,3 +172,22 @@ def test_check_pairs_rejects_a_lone_surrogate():
 def test_length_sorted_batches_name_a_bad_batch_size(batch_size):
     with pytest.raises(ValueError, match="batch_size must be a positive integer"):
         list(length_sorted_batches([1, 2, 3], batch_size))
+
+
+def test_autocast_does_nothing_on_the_cpu():
+    import contextlib
+
+    from textsim.inference import autocast
+
+    assert isinstance(autocast(torch.device("cpu")), contextlib.nullcontext)
+
+
+def test_predict_pairs_a_score_equal_to_the_threshold_is_similar(tiny_config, tokenizer, sentence_pairs):
+    from transformers import BertForSequenceClassification
+
+    torch.manual_seed(0)
+    model = BertForSequenceClassification(tiny_config(num_labels=1)).eval()
+    scores = score_pairs(model, tokenizer, sentence_pairs)
+    predictions = predict_pairs(model, tokenizer, sentence_pairs, float(scores[0]))
+    assert predictions[0]["label"] == "相似"
+    assert [p["score"] for p in predictions] == pytest.approx(scores.tolist(), abs=1e-6)

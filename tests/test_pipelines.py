@@ -1,12 +1,20 @@
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 import transformers
 from transformers.pipelines import PIPELINE_REGISTRY
 
 import textsim.pipelines
-from textsim.pipelines import TASK, SentenceSimilarityPipeline
+from textsim.pipelines import TASK, SentenceSimilarityPipeline, register_pipeline
 
 PAIR = ("今天天气很好", "今天天气不错")
+
+
+@pytest.fixture(autouse=True)
+def _registered():
+    register_pipeline()
 
 
 def cosine(model, tokenizer, first, second, **kwargs):
@@ -25,6 +33,25 @@ def test_task_is_registered():
     _, options, _ = PIPELINE_REGISTRY.check_task(TASK)
     assert options["impl"] is SentenceSimilarityPipeline
     assert options["pt"] == (textsim.pipelines.BiEncoder,)
+
+
+def test_importing_the_module_registers_nothing():
+    code = ("import textsim.pipelines\nfrom transformers.pipelines import PIPELINE_REGISTRY\n"
+            "assert 'sentence-similarity' not in PIPELINE_REGISTRY.supported_tasks")
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_register_pipeline_registers_once_and_again_after_removal(monkeypatch):
+    monkeypatch.delitem(PIPELINE_REGISTRY.supported_tasks, TASK)
+    with pytest.raises(KeyError, match="Unknown task"):
+        transformers.pipeline("sentence-similarity")
+    calls = []
+    original = PIPELINE_REGISTRY.register_pipeline
+    monkeypatch.setattr(PIPELINE_REGISTRY, "register_pipeline", lambda *a, **k: calls.append(a) or original(*a, **k))
+    register_pipeline()
+    register_pipeline()  # a second call changes nothing (transformers would warn "Overwriting pipeline")
+    assert calls == [(TASK,)]
+    assert PIPELINE_REGISTRY.check_task(TASK)[1]["impl"] is SentenceSimilarityPipeline
 
 
 def test_pipeline_is_the_custom_class(pipe):

@@ -4,7 +4,8 @@ import pytest
 
 from textsim.inference import score_pairs
 from textsim.retrieval import Ranking, VectorIndex, bi_encoder_search, cap_corpus, cross_encoder_rank, \
-    distinct_sentences, positive_queries, ranking_metrics, recall_curve
+    distinct_sentences, mrr_at_k, positive_queries, ranking_metrics, recall_at_k, recall_curve, \
+    relevant_ranks
 
 CORPUS = ["今天天气很好", "我喜欢吃苹果", "你在哪里", "这是一个测试句子", "小时候动画片", "想买台新电脑"]
 
@@ -33,6 +34,28 @@ def test_positive_queries_pair_sentence1_with_sentence2():
 
 
 # --- metrics -----------------------------------------------------------------------------------------------------
+
+def test_relevant_ranks_recall_and_mrr_hand_computed():
+    found = ranking([[1, 0], [0, 3, 2], [0, 1]])  # relevant at rank 1, rank 3, not found
+    ranks = relevant_ranks(found, ["a", "b", "c", "d"], ["b", "c", "d"])
+    assert ranks == [1, 3, None]
+    assert [recall_at_k(ranks, k) for k in (1, 2, 3)] == pytest.approx([1 / 3, 1 / 3, 2 / 3])
+    assert mrr_at_k(ranks, 3) == pytest.approx((1 + 1 / 3 + 0) / 3)
+    assert mrr_at_k(ranks, 2) == pytest.approx(1 / 3)  # rank 3 lies beyond k = 2: it counts 0
+
+
+def test_relevant_ranks_take_the_first_copy_of_a_repeated_document():
+    assert relevant_ranks(ranking([[0, 2, 1]]), ["x", "b", "b"], ["b"]) == [2]
+
+
+def test_recall_and_mrr_of_no_queries_or_a_bad_k():
+    for metric in (recall_at_k, mrr_at_k):
+        with pytest.raises(ValueError, match="no queries"):
+            metric([], 1)
+        for k in (0, -1, 1.5, True):
+            with pytest.raises(ValueError, match="k must be"):
+                metric([1], k)
+
 
 def test_ranking_metrics_hand_computed():
     corpus, relevant = ["a", "b", "c", "d"], ["b", "c", "d"]

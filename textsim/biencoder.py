@@ -1,6 +1,9 @@
 """The bi-encoder (dual tower): one BERT encodes each sentence alone; similarity is the cosine of two vectors.
 
-Taught in notebook 03; notebook 04 uses ``BiEncoder.encode`` to index the corpus.
+Taught in notebook 03, in the order of this file: each side tokenized and padded apart (``tokenize_sides``,
+``PairCollator``), the model (``BiEncoder``), its evaluation (``pair_cosines``), then part 2's mean pooling and
+losses. Its cells marked ``#@save textsim/biencoder.py`` hold the same definitions. Notebook 04 loads the saved
+models with ``BiEncoder`` and indexes the corpus with ``BiEncoder.encode``.
 """
 from __future__ import annotations
 
@@ -17,34 +20,46 @@ from .data import check_sentence
 from .inference import autocast, check_max_length, check_positive_int, length_sorted_batches
 
 SIDES = ("1", "2")
+
+
+# --- 1. each sentence tokenized and padded on its own ------------------------------------------------------------
+
+def tokenize_sides(dataset, tokenizer, max_length: int = 128):
+    """Adds ``input_ids_1`` / ``attention_mask_1`` / ... and ``length`` (both sides) for length grouping."""
+    def encode(batch):
+        columns = {}
+        for side in SIDES:
+            encoded = tokenizer(batch[f"sentence{side}"], truncation=True, max_length=max_length,
+                                return_token_type_ids=False)
+            columns.update({f"{key}_{side}": value for key, value in encoded.items()})
+        columns["length"] = [len(a) + len(b) for a, b in zip(columns["input_ids_1"], columns["input_ids_2"])]
+        return columns
+
+    return dataset.map(encode, batched=True)
+
+
+class PairCollator:
+    """Pads sentence 1 and sentence 2 of each pair separately, each to its own longest in the batch."""
+
+    def __init__(self, tokenizer):
+        self.tokenizer = tokenizer
+
+    def __call__(self, features: list[dict]) -> dict[str, torch.Tensor]:
+        batch = {}
+        for side in SIDES:
+            keys = [key for key in features[0] if key.endswith(f"_{side}")]
+            padded = self.tokenizer.pad([{key[:-2]: f[key] for key in keys} for f in features],
+                                        return_tensors="pt")
+            batch.update({f"{key}_{side}": value for key, value in padded.items()})
+        if "labels" in features[0] or "label" in features[0]:
+            batch["labels"] = torch.tensor([f.get("labels", f.get("label")) for f in features], dtype=torch.float)
+        return batch
+
+
+# --- 2. the model ------------------------------------------------------------------------------------------------
+
 POOLINGS = ("pooler", "mean", "cls")
 LOSSES = ("cosine_embedding", "cosent", "contrastive")
-
-
-def mean_pool(hidden: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
-    """Average of the token vectors, padding excluded."""
-    mask = attention_mask.unsqueeze(-1).to(hidden.dtype)
-    return (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
-
-
-def cosent_loss(cosine: torch.Tensor, labels: torch.Tensor, scale: float = 20.0) -> torch.Tensor:
-    """CoSENT: every 相似 pair should score above every 不相似 pair of the batch.
-
-    loss = log(1 + sum over (pos i, neg j) of exp(scale * (cos_j - cos_i))).
-    """
-    differences = scale * (cosine[None, :] - cosine[:, None])  # [i, j] = cos_j - cos_i
-    positive_over_negative = (labels[:, None] > labels[None, :]).to(differences.dtype)
-    differences = differences - (1 - positive_over_negative) * 1e12
-    zero = torch.zeros(1, dtype=differences.dtype, device=differences.device)
-    return torch.logsumexp(torch.cat([zero, differences.reshape(-1)]), dim=0).clone()  # Trainer scales it in place
-
-
-def contrastive_loss(cosine: torch.Tensor, labels: torch.Tensor, margin: float = 0.5) -> torch.Tensor:
-    """Contrastive loss on the cosine distance d = 1 - cos: 相似 pairs pull d to 0, 不相似 pairs push d past
-    ``margin`` (and are left alone beyond it). Per pair, so batches may be grouped by length."""
-    distance = 1 - cosine
-    per_pair = torch.where(labels > 0, distance.pow(2), F.relu(margin - distance).pow(2))
-    return 0.5 * per_pair.mean()
 
 
 class BiEncoder(BertPreTrainedModel):
@@ -62,7 +77,7 @@ class BiEncoder(BertPreTrainedModel):
         for name, value in settings.items():  # from_pretrained(path, pooling="mean", loss="cosent")
             setattr(config, name, value)
         super().__init__(config)
-        config.pooling = getattr(config, "pooling", "pooler")
+        config.pooling = getattr(config, "pooling", "pooler")  # the defaults are the seed's choices
         config.loss = getattr(config, "loss", "cosine_embedding")
         config.margin = getattr(config, "margin", 0.3)
         config.threshold = getattr(config, "threshold", 0.8)
@@ -83,6 +98,7 @@ class BiEncoder(BertPreTrainedModel):
 
     def forward(self, input_ids_1, attention_mask_1, input_ids_2, attention_mask_2,
                 token_type_ids_1=None, token_type_ids_2=None, labels=None, **kwargs):
+        # **kwargs: the Trainer also passes num_items_in_batch, which a per-pair mean loss does not need
         vectors_1 = self.embed(input_ids_1, attention_mask_1, token_type_ids_1)
         vectors_2 = self.embed(input_ids_2, attention_mask_2, token_type_ids_2)
         cosine = F.cosine_similarity(vectors_1.float(), vectors_2.float())
@@ -93,7 +109,7 @@ class BiEncoder(BertPreTrainedModel):
                 loss = cosent_loss(cosine, labels)
             elif self.config.loss == "contrastive":
                 loss = contrastive_loss(cosine, labels, self.config.margin)
-            else:
+            else:  # the seed's loss: 1 - cos for 相似, max(0, cos - margin) for 不相似
                 targets = torch.where(labels > 0, 1.0, -1.0)
                 loss = nn.CosineEmbeddingLoss(margin=self.config.margin)(vectors_1, vectors_2, targets)
         return SequenceClassifierOutput(loss=loss, logits=cosine)
@@ -118,6 +134,43 @@ class BiEncoder(BertPreTrainedModel):
         return vectors
 
 
+def pair_cosines(model: BiEncoder, tokenizer, dataset, batch_size: int = 64, max_length: int = 128) -> np.ndarray:
+    """Cosine of each (sentence1, sentence2) of a dataset, in dataset order, via ``BiEncoder.encode``."""
+    first = model.encode(dataset["sentence1"], tokenizer, batch_size, max_length)
+    second = model.encode(dataset["sentence2"], tokenizer, batch_size, max_length)
+    return (first * second).sum(axis=1)
+
+
+# --- 3. part 2: mean pooling and two other losses ----------------------------------------------------------------
+
+def mean_pool(hidden: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+    """Average of the token vectors, padding excluded."""
+    mask = attention_mask.unsqueeze(-1).to(hidden.dtype)
+    return (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
+
+
+def contrastive_loss(cosine: torch.Tensor, labels: torch.Tensor, margin: float = 0.5) -> torch.Tensor:
+    """Contrastive loss on the cosine distance d = 1 - cos: 相似 pairs pull d to 0, 不相似 pairs push d past
+    ``margin`` (and are left alone beyond it). Per pair, so batches may be grouped by length."""
+    distance = 1 - cosine
+    per_pair = torch.where(labels > 0, distance.pow(2), F.relu(margin - distance).pow(2))
+    return 0.5 * per_pair.mean()
+
+
+def cosent_loss(cosine: torch.Tensor, labels: torch.Tensor, scale: float = 20.0) -> torch.Tensor:
+    """CoSENT: every 相似 pair should score above every 不相似 pair of the batch.
+
+    loss = log(1 + sum over (pos i, neg j) of exp(scale * (cos_j - cos_i))).
+    """
+    differences = scale * (cosine[None, :] - cosine[:, None])  # [i, j] = cos_j - cos_i
+    positive_over_negative = (labels[:, None] > labels[None, :]).to(differences.dtype)
+    differences = differences - (1 - positive_over_negative) * 1e12
+    zero = torch.zeros(1, dtype=differences.dtype, device=differences.device)
+    return torch.logsumexp(torch.cat([zero, differences.reshape(-1)]), dim=0).clone()  # Trainer scales it in place
+
+
+# --- not taught in the notebook: input validation and an ordering for CoSENT -------------------------------------
+
 def check_sentences(sentences) -> list[str]:
     """A list of non-empty strings from any iterable of them, or a ``ValueError`` naming the bad one."""
     if isinstance(sentences, str):
@@ -125,45 +178,6 @@ def check_sentences(sentences) -> list[str]:
     if isinstance(sentences, bytes) or not isinstance(sentences, Iterable):
         raise ValueError(f"encode takes a list of sentences, got {type(sentences).__name__}")
     return [check_sentence(sentence, f"sentences[{index}]") for index, sentence in enumerate(sentences)]
-
-
-class PairCollator:
-    """Pads sentence 1 and sentence 2 of each pair separately, each to its own longest in the batch."""
-
-    def __init__(self, tokenizer):
-        self.tokenizer = tokenizer
-
-    def __call__(self, features: list[dict]) -> dict[str, torch.Tensor]:
-        batch = {}
-        for side in SIDES:
-            keys = [key for key in features[0] if key.endswith(f"_{side}")]
-            padded = self.tokenizer.pad([{key[:-2]: f[key] for key in keys} for f in features],
-                                        return_tensors="pt")
-            batch.update({f"{key}_{side}": value for key, value in padded.items()})
-        if "labels" in features[0] or "label" in features[0]:
-            batch["labels"] = torch.tensor([f.get("labels", f.get("label")) for f in features], dtype=torch.float)
-        return batch
-
-
-def tokenize_sides(dataset, tokenizer, max_length: int = 128):
-    """Adds ``input_ids_1`` / ``attention_mask_1`` / ... and ``length`` (both sides) for length grouping."""
-    def encode(batch):
-        columns = {}
-        for side in SIDES:
-            encoded = tokenizer(batch[f"sentence{side}"], truncation=True, max_length=max_length,
-                                return_token_type_ids=False)
-            columns.update({f"{key}_{side}": value for key, value in encoded.items()})
-        columns["length"] = [len(a) + len(b) for a, b in zip(columns["input_ids_1"], columns["input_ids_2"])]
-        return columns
-
-    return dataset.map(encode, batched=True)
-
-
-def pair_cosines(model: BiEncoder, tokenizer, dataset, batch_size: int = 64, max_length: int = 128) -> np.ndarray:
-    """Cosine of each (sentence1, sentence2) of a dataset, in dataset order, via ``BiEncoder.encode``."""
-    first = model.encode(dataset["sentence1"], tokenizer, batch_size, max_length)
-    second = model.encode(dataset["sentence2"], tokenizer, batch_size, max_length)
-    return (first * second).sum(axis=1)
 
 
 def mixed_length_order(labels, lengths, batch_size: int, seed: int = 42) -> np.ndarray:

@@ -1,7 +1,8 @@
-"""Offline classification metrics (scikit-learn) and thresholds chosen on the validation split.
+"""Classification metrics (scikit-learn), thresholds chosen on the validation split, and Wilson intervals.
 
-``evaluate.load("accuracy")`` downloads its script from the Hub, so it fails offline; scikit-learn does not.
-Taught in notebook 01 (section 4); thresholds in notebook 02.
+Notebook 01 teaches the Trainer's ``compute_metrics`` with ``evaluate`` (local metric modules in
+``textsim/evaluate_metrics/``, since ``evaluate.load("accuracy")`` needs the Hub); these functions give the same
+numbers and are what notebooks 02-04 use for thresholds, test reports and intervals.
 """
 from __future__ import annotations
 

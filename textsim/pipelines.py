@@ -1,6 +1,7 @@
 """``pipeline("sentence-similarity")``: the bi-encoder as a real transformers Pipeline.
 
-Taught in notebook 03 (part 1 rebuilds the seed's hand-written pipeline; this is the registered version).
+Taught in notebook 03 (part 1 writes the seed's plain pipeline class; this is the registered version), in the
+cell marked ``#@save textsim/pipelines.py``. Call ``register_pipeline()`` before ``pipeline("sentence-similarity")``.
 """
 from __future__ import annotations
 
@@ -83,4 +84,7 @@ def _as_dict(pair: tuple[str, str]) -> dict[str, str]:
     return {"text": pair[0], "text_pair": pair[1]}
 
 
-PIPELINE_REGISTRY.register_pipeline(TASK, pipeline_class=SentenceSimilarityPipeline, pt_model=BiEncoder)
+def register_pipeline() -> None:
+    """Makes ``pipeline("sentence-similarity")`` build a ``SentenceSimilarityPipeline``; a second call does nothing."""
+    if PIPELINE_REGISTRY.supported_tasks.get(TASK, {}).get("impl") is not SentenceSimilarityPipeline:
+        PIPELINE_REGISTRY.register_pipeline(TASK, pipeline_class=SentenceSimilarityPipeline, pt_model=BiEncoder)

@@ -1,6 +1,7 @@
 """Retrieve and rerank (召回排序): a faiss index over bi-encoder vectors, a cross-encoder over the top k.
 
-Taught in notebook 04; the ranking section of ``benchmarks/bench.py`` uses ``VectorIndex`` too.
+Taught in notebook 04, whose ``#@save`` cells show ``VectorIndex``, the two rankers and the metrics (Recall@k,
+MRR@k) exactly as written here; the ranking benchmark in ``benchmarks/`` uses ``VectorIndex`` too.
 """
 from __future__ import annotations
 
@@ -49,7 +50,7 @@ class VectorIndex:
         return self.index.ntotal
 
     def search(self, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-        """Scores and ids of the k nearest per query; id -1 (score -inf) where the index has fewer than k."""
+        """Scores and ids of the k nearest per query; id -1 (score: float32's lowest) past the index's size."""
         return self.index.search(np.ascontiguousarray(queries, dtype=np.float32), k)
 
 
@@ -104,29 +105,51 @@ def cross_encoder_rank(model, tokenizer, corpus, queries, candidates: list[list[
     return Ranking(ids, scores, 1000 * (time.perf_counter() - start) / len(queries))
 
 
-def ranking_metrics(ranking: Ranking, corpus: list[str], relevant: list[str], ks=(1, 5, 10)) -> dict[str, float]:
-    """Recall@k (the relevant document is among the first k) and MRR@max(k)."""
+def relevant_ranks(ranking: Ranking, corpus: list[str], relevant: list[str]) -> list[int | None]:
+    """Rank (1 = first) of each query's relevant document in its ranking; None where it is not in the list."""
     if len(ranking.ids) != len(relevant):
         raise ValueError(f"{len(ranking.ids)} rankings but {len(relevant)} relevant documents: give one per query")
     if not relevant:
         raise ValueError("no queries to evaluate: the ranking is empty")
+    ranks = []
+    for ids, document in zip(ranking.ids, relevant):
+        hits = [rank for rank, i in enumerate(ids, start=1) if i >= 0 and corpus[i] == document]  # -1: no result
+        ranks.append(hits[0] if hits else None)
+    return ranks
+
+
+def recall_at_k(ranks: list[int | None], k: int) -> float:
+    """Share of queries whose relevant document is among the first k."""
+    if not ranks:
+        raise ValueError("no queries to evaluate: ranks is empty")
+    check_positive_int(k, "k")
+    return float(np.mean([rank is not None and rank <= k for rank in ranks]))
+
+
+def mrr_at_k(ranks: list[int | None], k: int) -> float:
+    """Mean of 1/rank of the relevant document, counting 0 where it is not among the first k."""
+    if not ranks:
+        raise ValueError("no queries to evaluate: ranks is empty")
+    check_positive_int(k, "k")
+    return float(np.mean([1 / rank if rank is not None and rank <= k else 0.0 for rank in ranks]))
+
+
+def ranking_metrics(ranking: Ranking, corpus: list[str], relevant: list[str], ks=(1, 5, 10)) -> dict[str, float]:
+    """Recall@k for each k of ``ks`` and MRR@max(ks): the columns of the results tables."""
+    ranks = relevant_ranks(ranking, corpus, relevant)
     if not ks:
         raise ValueError("ks is empty: give at least one k")
     for k in ks:
         check_positive_int(k, f"each k of ks={ks!r}")
-    positions = []
-    for ids, document in zip(ranking.ids, relevant):
-        hits = [rank for rank, i in enumerate(ids, start=1) if i >= 0 and corpus[i] == document]
-        positions.append(hits[0] if hits else None)
-    depth = max(ks)
-    metrics = {f"recall@{k}": float(np.mean([p is not None and p <= k for p in positions])) for k in ks}
-    metrics[f"mrr@{depth}"] = float(np.mean([1 / p if p is not None and p <= depth else 0.0 for p in positions]))
+    metrics = {f"recall@{k}": recall_at_k(ranks, k) for k in ks}
+    metrics[f"mrr@{max(ks)}"] = mrr_at_k(ranks, max(ks))
     return metrics
 
 
 def recall_curve(ranking: Ranking, corpus, relevant, depth: int) -> list[float]:
     """Recall@k for k = 1 .. depth, for the recall-against-k plot."""
-    return [ranking_metrics(ranking, corpus, relevant, ks=(k,))[f"recall@{k}"] for k in range(1, depth + 1)]
+    ranks = relevant_ranks(ranking, corpus, relevant)
+    return [recall_at_k(ranks, k) for k in range(1, depth + 1)]
 
 
 def faiss_latency(dimension: int, sizes, queries: int = 20, seed: int = 0) -> dict[int, float]:

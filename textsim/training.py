@@ -1,11 +1,12 @@
-"""Tokenising pairs for a cross-encoder, and the TrainingArguments every notebook trains with.
+"""Tokenising pairs for a cross-encoder, the TrainingArguments every notebook trains with, local metrics.
 
-Taught in notebook 01 (sections 2 and 5); notebooks 02 and 03 reuse them.
+Taught in notebook 01 (sections 2, 4 and 5); notebooks 02 and 03 reuse them.
 """
 from __future__ import annotations
 
 import os
 import time
+from importlib.resources import files
 
 from transformers import TrainingArguments, set_seed
 
@@ -21,35 +22,38 @@ def tokenize_pairs(dataset, tokenizer, max_length: int = 128):
     return dataset.map(encode, batched=True, remove_columns=["sentence1", "sentence2"])
 
 
+def local_metric(name: str) -> str:
+    """The folder of one of textsim's own ``evaluate`` metrics: ``evaluate.load`` of it needs no network."""
+    return str(files("textsim") / "evaluate_metrics" / name)
+
+
 def training_arguments(profile: Profile, run_name: str, learning_rate: float, epochs: float,
                        **overrides) -> TrainingArguments:
-    """The series' TrainingArguments: seeded, length-grouped batches, evaluation and checkpoint every epoch,
-    the best checkpoint chosen on the *validation* split, bf16/fp16 on CUDA, TensorBoard logs in ``runs/``.
-    """
-    set_seed(profile.seed)
+    """The series' TrainingArguments, one comment per argument; ``overrides`` replace any of them."""
+    set_seed(profile.seed)  # Python, NumPy and torch: the same run every time
     os.environ["TENSORBOARD_LOGGING_DIR"] = str(profile.runs_dir / run_name)  # read by TensorBoardCallback
     settings = dict(
-        output_dir=str(PROJECT_ROOT / "build" / "checkpoints" / profile.name / run_name),
-        per_device_train_batch_size=profile.batch_size,
-        per_device_eval_batch_size=profile.batch_size * 2,
-        learning_rate=learning_rate,
-        weight_decay=profile.weight_decay,
-        num_train_epochs=epochs,
-        warmup_steps=profile.warmup,
+        output_dir=str(PROJECT_ROOT / "build" / "checkpoints" / profile.name / run_name),  # checkpoints
+        per_device_train_batch_size=profile.batch_size,  # pairs per training step (32, as in the seed)
+        per_device_eval_batch_size=profile.batch_size * 2,  # no gradients to keep: twice as many fit
+        learning_rate=learning_rate,  # the peak, reached after the warm-up, then linear decay to 0
+        weight_decay=profile.weight_decay,  # AdamW's decay (0.01, as in the seed), not on biases or norms
+        num_train_epochs=epochs,  # passes over the training split
+        warmup_steps=profile.warmup,  # below 1: a fraction of all steps (0.1 = 10% warm-up)
         train_sampling_strategy="group_by_length",  # similar lengths per batch: ~2.3x fewer padded tokens
-        eval_strategy="epoch",
-        save_strategy="epoch",
-        save_total_limit=1,
-        load_best_model_at_end=True,
-        metric_for_best_model="accuracy",
-        logging_steps=10,
-        disable_tqdm=False,  # a progress bar and a metrics table, not one dict per log line (quiet_logs would)
-        report_to=["tensorboard"],
-        seed=profile.seed,
-        data_seed=profile.seed,
-        dataloader_num_workers=0,
+        eval_strategy="epoch",  # evaluate on eval_dataset (validation) after each epoch
+        save_strategy="epoch",  # and save a checkpoint then: load_best_model_at_end needs the two to match
+        save_total_limit=1,  # delete older checkpoints, but never the best one
+        load_best_model_at_end=True,  # when training ends, reload the best checkpoint
+        metric_for_best_model="accuracy",  # best = highest eval_accuracy on validation
+        logging_steps=10,  # log the training loss every 10 steps (the learning curve)
+        disable_tqdm=False,  # a progress bar and a table per evaluation, even at quiet_logs' log level
+        report_to=["tensorboard"],  # logs for `tensorboard --logdir runs`
+        seed=profile.seed,  # Trainer() calls set_seed(seed) again
+        data_seed=profile.seed,  # seeds the sampler that shuffles and groups the batches
+        dataloader_num_workers=0,  # batches built in the main process: no worker start-up cost
         dataloader_pin_memory=pick_device().type == "cuda",  # pinned memory only helps copies to a GPU
-        **mixed_precision(),
+        **mixed_precision(),  # bf16=, fp16=: bf16 (fp16 on older GPUs) on CUDA, fp32 on the CPU
     )
     settings.update(overrides)
     return TrainingArguments(**settings)
