@@ -8,13 +8,13 @@ papermill injects the profile into each notebook's ``parameters`` cell. ``result
 every notebook succeeds: after a failure or Ctrl-C its files are put back as they were, and the executed copies
 (the failing one included) stay in ``results/<profile>/executed/``. ``--publish`` then copies the executed
 notebooks over the committed ones and rewrites the README's results block, all at the very end.
-Notebook 04 uses ``execute_notebook`` to train the models it needs when notebooks 01 and 03 have not run.
+Notebook 04 uses ``execute_notebook`` to train the models it needs when notebooks 01 and 03 have not run; the
+summary and the README block are written by ``textsim.summary``.
 """
 from __future__ import annotations
 
 import argparse
 import contextlib
-import json
 import os
 import signal
 import sys
@@ -23,18 +23,12 @@ from pathlib import Path
 
 import nbformat
 
-from .config import (PROJECT_ROOT, ModelNotFoundError, Profile, absolute_model_path, load_profile,
-                     project_relative, resolve_model)
-from .results import ResultsError, read_json
+from .config import ModelNotFoundError, Profile, absolute_model_path, load_profile, project_relative, resolve_model
+from .results import ResultsError
+from .summary import SEED_REPORTED, previous_minutes, update_readme, write_atomically, write_summary
 
-# Reported by the seed tutorial (hfl/chinese-macbert-base, 3 epochs, GPU): quoted, not re-run here.
-SEED_REPORTED = [
-    {"recipe": "cross-encoder (classification)", "accuracy": 0.914, "f1": 0.888},
-    {"recipe": "cross-encoder (regression)", "accuracy": 0.9135, "f1": 0.888},
-    {"recipe": "bi-encoder (pooler + CosineEmbeddingLoss, threshold 0.8)", "accuracy": 0.7625, "f1": 0.70},
-]
-NOTEBOOKS = ["01_cross_encoder_classification", "02_cross_encoder_regression", "03_bi_encoder",
-             "04_retrieve_and_rerank"]
+__all__ = ["SEED_REPORTED", "NotebookFailed", "execute_notebook", "run", "main"]  # SEED_REPORTED: for notebook 01
+
 INJECTED = "injected-parameters"  # papermill's tag on the cell it adds after the parameters cell
 
 
@@ -148,120 +142,9 @@ def deferred_interrupts():
         raise KeyboardInterrupt
 
 
-def write_atomically(path: Path, content: str | bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_name(path.name + ".partial")
-    partial.write_bytes(content.encode("utf-8") if isinstance(content, str) else content)
-    os.replace(partial, path)
-
-
-def previous_minutes(profile: Profile) -> dict[str, float]:
-    """Minutes per notebook of the last summary, so that re-running one notebook keeps the others' times."""
-    path = profile.results_dir / "summary.json"
-    return dict(read_json(path).get("minutes", {})) if path.is_file() else {}
-
-
-def collect(profile: Profile) -> dict:
-    """Every notebook's results file under ``profile``, in series order (missing ones left out)."""
-    found = {}
-    for name in NOTEBOOKS:
-        path = profile.results_dir / f"{name}.json"
-        if path.is_file():
-            record = read_json(path, required=("profile", "model", "device"))
-            if record["profile"] != profile.name:
-                raise ResultsError(f"{path} was written under profile {record['profile']!r}, not "
-                                   f"{profile.name!r}; run the notebook again under {profile.name!r}.")
-            found[name] = record
-    return found
-
-
-def write_summary(profile: Profile, minutes: dict | None = None) -> Path:
-    """``summary.json`` and ``summary.md`` from the results files; the last run's minutes unless given."""
-    results = collect(profile)
-    if not results:
-        raise ResultsError(f"no results under {shown(profile.results_dir)}: run `make run PROFILE={profile.name}`.")
-    minutes = previous_minutes(profile) if minutes is None else minutes
-    summary = {"profile": profile.name, "minutes": minutes, "notebooks": results, "seed_reported": SEED_REPORTED}
-    write_atomically(profile.results_dir / "summary.json", json.dumps(summary, ensure_ascii=False, indent=2) + "\n")
-    path = profile.results_dir / "summary.md"
-    write_atomically(path, summary_markdown(summary))
-    return path
-
-
-def summary_markdown(summary: dict) -> str:
-    """The results tables of the README, made from ``summary.json`` alone."""
-    lines = ["| notebook | recipe | threshold | chosen on | test accuracy | 95% interval | F1 | precision | recall "
-             "| train s | eval pairs/s | model | device |", "|" + " --- |" * 13]
-    retrieval = []
-    for name, result in summary["notebooks"].items():
-        for row in result.get("rows", []):
-            threshold = "—" if row["threshold"] is None else f"{row['threshold']:.3f}"
-            lines.append(
-                f"| {name[:2]} | {row['recipe']} | {threshold} | {row['threshold_source']} | {row['accuracy']:.4f} "
-                f"| {_interval(row.get('accuracy_ci95'))} | {row['f1']:.4f} | {row['precision']:.4f} "
-                f"| {row['recall']:.4f} | {_blank(row.get('train_seconds'))} "
-                f"| {_blank(row.get('eval_pairs_per_second'))} | {result['model']} | {result['device']} |")
-        retrieval += result.get("retrieval", [])
-    for row in summary["seed_reported"]:
-        lines.append(f"| seed | {row['recipe']} | | | {row['accuracy']} | | {row['f1']} | | | | "
-                     f"| hfl/chinese-macbert-base | GPU (reported by the seed, not re-run) |")
-    text = f"Profile `{summary['profile']}`"
-    if summary.get("minutes"):
-        each = ", ".join(f"{name[:2]} {value:g}" for name, value in summary["minutes"].items())
-        text += f"; minutes per notebook: {each} ({sum(summary['minutes'].values()):.1f} in all)"
-    text += ". Intervals: 95% Wilson.\n\n" + "\n".join(lines) + "\n"
-    if retrieval:
-        text += "\n" + retrieval_markdown(retrieval)
-    return text
-
-
-def retrieval_markdown(rows: list[dict]) -> str:
-    lines = ["| method | corpus | queries | Recall@1 | 95% interval | Recall@5 | Recall@10 | MRR@10 | ms/query |",
-             "|" + " --- |" * 9]
-    for row in rows:
-        lines.append(f"| {row['method']} | {row['corpus']} | {row['queries']} | {row['recall@1']:.3f} "
-                     f"| {_interval(row.get('recall@1_ci95'), 3)} | {row['recall@5']:.3f} | {row['recall@10']:.3f} "
-                     f"| {row['mrr@10']:.3f} | {row['ms_per_query']:.1f} |")
-    return "\n".join(lines) + "\n"
-
-
-def _interval(bounds, digits: int = 4) -> str:
-    return "" if not bounds else f"[{bounds[0]:.{digits}f}, {bounds[1]:.{digits}f}]"
-
-
-README = PROJECT_ROOT / "README.md"
-README_START, README_END = "<!-- results:start -->", "<!-- results:end -->"
-
-
-def readme_table(text: str) -> str:
-    """The results block of a README text (between the two markers)."""
-    return split_readme(text)[1].strip("\n")
-
-
-def split_readme(text: str) -> tuple[str, str, str]:
-    """The text up to the start marker, the block, and the text from the end marker on."""
-    start, end = text.find(README_START), text.find(README_END)
-    if start < 0 or end < start:
-        raise ValueError(f"README has no {README_START} ... {README_END} block")
-    start += len(README_START)
-    return text[:start], text[start:end], text[end:]
-
-
-def update_readme(profile: Profile, readme: Path | None = None) -> None:
-    """Replace the README's results block with ``summary.md`` made from the committed ``summary.json``."""
-    readme = readme or README
-    summary = read_json(profile.results_dir / "summary.json", required=("profile", "notebooks", "seed_reported"))
-    before, _, after = split_readme(readme.read_text(encoding="utf-8"))
-    write_atomically(readme, f"{before}\n{summary_markdown(summary).strip(chr(10))}\n{after}")
-
-
 def shown(path: Path) -> str:
     """A path relative to the project when it lies inside it (no machine paths in logs)."""
     return project_relative(path)
-
-
-def _blank(value) -> str:
-    return "" if value is None else f"{value:g}"
 
 
 def _stop(signum, frame):
