@@ -140,3 +140,14 @@ def test_memory_is_pinned_only_for_a_gpu(tmp_path, monkeypatch):
     monkeypatch.setattr(textsim.training, "pick_device", lambda: torch.device("cpu"))
     args = textsim.training.training_arguments(PROFILES["smoke"], "pin", 1e-4, 1)
     assert args.dataloader_pin_memory is False
+
+
+def test_warmup_is_a_share_of_the_steps(tmp_path, monkeypatch):
+    """``Profile.warmup`` goes to ``warmup_steps``: transformers 5 reads a value below 1 there as a share."""
+    import textsim.training
+    from textsim.config import PROFILES
+
+    monkeypatch.setattr(textsim.training, "PROJECT_ROOT", tmp_path)
+    args = textsim.training.training_arguments(PROFILES["local"], "warmup", 1e-4, 2)
+    assert PROFILES["local"].warmup == 0.1 and args.get_warmup_steps(500) == 50
+    assert textsim.training.training_arguments(PROFILES["paper"], "warmup", 2e-5, 3).get_warmup_steps(750) == 0
