@@ -1,6 +1,5 @@
 """textsim.report, the runner of ``make run`` / ``make publish``: a failure or Ctrl-C leaves the committed results,
 notebooks and README untouched; a complete run updates them together."""
-import dataclasses
 import json
 
 import nbformat
@@ -11,15 +10,9 @@ from textsim.config import PROFILES
 
 
 @pytest.fixture
-def workspace(tmp_path, monkeypatch):
-    """A profile whose results live in tmp_path, with one committed results file and a README with a block."""
-    profile = dataclasses.replace(PROFILES["smoke"], name="unit")
-    results = tmp_path / "results"
-    results.mkdir()
-    monkeypatch.setattr(type(profile), "results_dir", property(lambda self: results))
-    record = {"model": "m3e-small", "device": "cpu (2 threads)", "rows": [], "profile": "unit"}
-    (results / "01_cross_encoder_classification.json").write_text(json.dumps(record), encoding="utf-8")
-    summary.write_summary(profile, minutes={"01_cross_encoder_classification": 1.0})
+def workspace(unit_results, tmp_path, monkeypatch):
+    """The unit profile's results (conftest), a README with a results block, and two notebooks to run."""
+    profile, results = unit_results
     readme = tmp_path / "README.md"
     readme.write_text(f"intro\n{summary.README_START}\nOLD\n{summary.README_END}\n", encoding="utf-8")
     monkeypatch.setattr(summary, "README", readme)

@@ -1,5 +1,4 @@
 """textsim.summary: the summary tables, the README's results block, and the committed local results."""
-import dataclasses
 import json
 
 import pytest
@@ -104,16 +103,8 @@ def test_the_claims_of_the_readme_hold_in_the_committed_local_results(local_summ
 
 
 @pytest.fixture
-def results(tmp_path, monkeypatch):
-    """A profile "unit" whose results folder is in tmp_path, with one results file and a summary of 1 minute."""
-    profile = dataclasses.replace(PROFILES["smoke"], name="unit")
-    folder = tmp_path / "results"
-    folder.mkdir()
-    monkeypatch.setattr(type(profile), "results_dir", property(lambda self: folder))
-    record = {**fake_summary()["notebooks"]["01_x"], "profile": "unit"}
-    (folder / "01_cross_encoder_classification.json").write_text(json.dumps(record), encoding="utf-8")
-    summary.write_summary(profile, minutes={"01_cross_encoder_classification": 1.0})
-    return profile, folder
+def results(unit_results):
+    return unit_results
 
 def test_summary_alone_keeps_the_minutes_of_the_last_run(results):
     profile, results = results
