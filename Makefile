@@ -15,7 +15,7 @@ NOTEBOOKS := $(sort $(wildcard notebooks/*.ipynb))
 
 help: ## Show this help
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
-	@echo "  Variables: PROFILE=smoke|local|paper (default: $$TEXTSIM_PROFILE, else local), TEXTSIM_MODEL=<hub id or folder>"
+	@echo "  Variables: PROFILE=smoke|local|paper (default: TEXTSIM_PROFILE if set, else local), TEXTSIM_MODEL=<hub id or folder>"
 
 setup: $(STAMP) data ## Create .venv, install the pinned packages, m3e-small and textsim; fetch the data
 
