@@ -58,3 +58,12 @@ def test_the_bi_encoder_loads_a_bert_checkpoint_with_nothing_new(checkpoints):
     assert new == []
     reference = BertModel.from_pretrained(str(checkpoints["bert"]))
     assert torch.equal(model.bert.embeddings.word_embeddings.weight, reference.embeddings.word_embeddings.weight)
+
+
+def test_a_checkpoint_without_a_pooler_loads_and_names_it_as_new(tmp_path):
+    """MLM-only checkpoints (ckiplab's albert-tiny-chinese) have no pooler: it is trained like the head."""
+    torch.manual_seed(0)
+    AlbertModel(AlbertConfig(**SIZE, embedding_size=16), add_pooling_layer=False).save_pretrained(tmp_path)
+    model, new = load_pretrained(AutoModelForSequenceClassification, str(tmp_path), num_labels=2)
+    assert model.config.model_type == "albert"
+    assert sorted(new) == ["albert.pooler.bias", "albert.pooler.weight", "classifier.bias", "classifier.weight"]
