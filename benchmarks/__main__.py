@@ -6,21 +6,18 @@ Run with ``make bench`` (or ``python -m benchmarks --size tiny --out /tmp/bench`
 from __future__ import annotations
 
 import argparse
-import os
 import time
 from datetime import datetime, timezone
 from pathlib import Path
 
-os.environ.setdefault("HF_HUB_OFFLINE", "1")  # before anything imports huggingface_hub
+import torch
+import transformers
+from transformers import AutoTokenizer
 
-import torch  # noqa: E402
-import transformers  # noqa: E402
-from transformers import AutoTokenizer  # noqa: E402
+import textsim
 
-import textsim  # noqa: E402
-
-from . import gpu, paper, ranking, report, scoring, training  # noqa: E402
-from .timing import machine  # noqa: E402
+from . import gpu, paper, ranking, report, scoring, training
+from .timing import machine
 
 SIZES = {  # tiny: a smoke run for the tests (well under a minute); full: `make bench` (minutes on 2 CPU cores)
     "tiny": dict(train_rows=100, batch=2, batches=2, reps=1, pairs=8, seed_pairs=4,

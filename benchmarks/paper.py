@@ -23,9 +23,9 @@ def measure(tok, train, device, size) -> dict:
     torch.manual_seed(SEED)
     model = BertForSequenceClassification(BertConfig(vocab_size=tok.vocab_size, num_labels=2)).to(device)
     rate = stats(train_rates(model, features, sample, DataCollatorWithPadding(tok), device, size["reps"])["rates"])
-    # seed_bi_epochs: textsim's name for the epochs of the original tutorial's bi-encoder
-    pairs = 8000 * (2 * paper.cross_epochs + paper.seed_bi_epochs + paper.better_bi_epochs)
-    bi_epochs = paper.seed_bi_epochs + paper.better_bi_epochs
+    # original_bi_epochs: the epochs of the original tutorial's bi-encoder recipe
+    pairs = 8000 * (2 * paper.cross_epochs + paper.original_bi_epochs + paper.improved_bi_epochs)
+    bi_epochs = paper.original_bi_epochs + paper.improved_bi_epochs
     hours = pairs / rate["median"] / 3600
     note = (f"{model.num_parameters() / 1e6:.0f}M parameters (BERT-base, MacBERT's size), random weights, "
             f"batch {size['batch']}, length-grouped; `paper` trains {pairs:,.0f} pairs in all "

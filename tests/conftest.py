@@ -139,21 +139,21 @@ def write_jsonl(tmp_path):
 
 
 @pytest.fixture
-def unit_results(tmp_path, monkeypatch):
-    """A profile "unit" whose results folder is in tmp_path, holding notebook 01's results file and a summary of
-    1 minute: ``(profile, folder)``."""
+def unit_results(tmp_path):
+    """The run of the whole series under a profile "unit", rooted in tmp_path, whose results folder holds notebook
+    01's results file and a summary of 1 minute: ``(run, folder)``."""
     import dataclasses
 
     from textsim import summary
     from textsim.config import PROFILES
+    from textsim.run import Run
 
-    profile = dataclasses.replace(PROFILES["smoke"], name="unit")
-    folder = tmp_path / "results"
-    folder.mkdir()
-    monkeypatch.setattr(type(profile), "results_dir", property(lambda self: folder))
+    run = Run(dataclasses.replace(PROFILES["smoke"], name="unit"), root=tmp_path)
+    folder = run.results_dir
+    folder.mkdir(parents=True)
     record = {"model": "m3e-small", "device": "cpu (2 threads)", "profile": "unit", "rows": [
         {"recipe": "cross-encoder (classification)", "accuracy": 0.9, "f1": 0.85, "precision": 0.8, "recall": 0.9,
          "threshold": 0.5, "threshold_source": "fixed"}]}
     (folder / "01_cross_encoder_classification.json").write_text(json.dumps(record), encoding="utf-8")
-    summary.write_summary(profile, minutes={"01_cross_encoder_classification": 1.0})
-    return profile, folder
+    summary.write_summary(run, minutes={"01_cross_encoder_classification": 1.0})
+    return run, folder

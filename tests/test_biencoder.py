@@ -3,8 +3,8 @@ import pytest
 import torch
 from datasets import Dataset
 
-from textsim.biencoder import BiEncoder, PairCollator, contrastive_loss, cosent_loss, mean_pool, mixed_length_order, \
-    pair_cosines, tokenize_sides
+from textsim.biencoder import BiEncoder, PairCollator, contrastive_loss, cosent_loss, mean_pool, pair_cosines, \
+    tokenize_side, tokenize_sides
 
 
 @pytest.fixture
@@ -172,6 +172,22 @@ def test_tokenize_sides(pair_dataset, tokenizer):
     assert max(len(ids) for ids in encoded["input_ids_2"]) == 10
 
 
+@pytest.mark.parametrize("side", ["1", "2"])
+def test_tokenize_side_names_the_keys_by_side(tokenizer, side):
+    sentences = ["今天天气很好", "你在哪里这是一个测试句子"]
+    encoded = tokenize_side(tokenizer, sentences, side, max_length=8)
+    assert set(encoded) == {f"input_ids_{side}", f"attention_mask_{side}"}  # no token_type_ids: one sentence each
+    expected = tokenizer(sentences, truncation=True, max_length=8)
+    assert encoded[f"input_ids_{side}"] == expected["input_ids"]
+    assert encoded[f"attention_mask_{side}"] == expected["attention_mask"]
+    assert [len(ids) for ids in encoded[f"input_ids_{side}"]] == [8, 8]  # truncated: 6 and 12 characters + 2
+
+
+def test_tokenize_side_passes_tokenizer_options(tokenizer):
+    encoded = tokenize_side(tokenizer, "今天天气很好", "1", return_tensors="pt")
+    assert isinstance(encoded["input_ids_1"], torch.Tensor) and encoded["input_ids_1"].shape == (1, 8)
+
+
 def test_pair_collator_pads_each_side_to_its_own_longest(tokenizer):
     features = [
         {"input_ids_1": [2, 5, 3], "attention_mask_1": [1, 1, 1], "input_ids_2": [2, 6, 7, 8, 9, 3],
@@ -196,25 +212,6 @@ def test_pair_collator_labels_key_and_no_labels(tokenizer):
     assert "labels" not in PairCollator(tokenizer)(features)
 
 
-def test_mixed_length_order():
-    rng = np.random.default_rng(0)
-    labels = (rng.random(100) < 0.4).astype(int)
-    lengths = rng.integers(5, 80, size=100)
-    order = mixed_length_order(labels, lengths, batch_size=8, seed=1)
-    assert sorted(order.tolist()) == list(range(100))
-    full = [order[start:start + 8] for start in range(0, 96, 8)]
-    for batch in full:
-        assert set(labels[batch]) == {0, 1}
-    np.testing.assert_array_equal(order, mixed_length_order(labels, lengths, batch_size=8, seed=1))
-    assert not np.array_equal(order, mixed_length_order(labels, lengths, batch_size=8, seed=2))
-
-    def spread(o):  # mean length range of each label inside each full batch
-        return np.mean([np.ptp(lengths[b][labels[b] == v]) for b in (o[s:s + 8] for s in range(0, 96, 8))
-                        for v in (0, 1) if (labels[b] == v).any()])
-
-    assert spread(order) < spread(rng.permutation(100)) / 2  # similar lengths per label and batch
-
-
 # --- the real model ----------------------------------------------------------------------------------------------
 
 @pytest.mark.slow
@@ -232,18 +229,5 @@ def test_real_m3e_small_ranks_a_paraphrase_above_an_unrelated_pair():
     assert paraphrase > 0.9
 
 
-def test_encode_and_order_of_nothing_are_empty(tiny_biencoder, tokenizer):
-    from textsim.biencoder import mixed_length_order
-
+def test_encode_of_nothing_is_empty(tiny_biencoder, tokenizer):
     assert tiny_biencoder.encode([], tokenizer).shape == (0, tiny_biencoder.config.hidden_size)
-    assert mixed_length_order([], [], 4).shape == (0,)
-
-
-@pytest.mark.parametrize("labels, lengths, batch_size, message", [
-    ([0, 1, 0, 1], [3, 4, 5, 6], 0, "batch_size must be a positive integer"),
-    ([0, 1, 0, 1], [3, 4, 5, 6], 2.5, "batch_size must be a positive integer"),
-    ([0, 1, 0, 1], [3, 4, 5], 2, "4 labels but 3 lengths"),
-])
-def test_mixed_length_order_names_bad_input(labels, lengths, batch_size, message):
-    with pytest.raises(ValueError, match=message):
-        mixed_length_order(labels, lengths, batch_size)

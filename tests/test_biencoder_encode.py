@@ -62,3 +62,18 @@ def test_encode_caps_max_length_at_the_model_positions(make_biencoder, tokenizer
     np.testing.assert_array_equal(model.encode([long], tokenizer, max_length=1024),
                                   model.encode([long], tokenizer, max_length=model.config.max_position_embeddings))
 
+
+
+@pytest.mark.parametrize("pooling", ["mean", "cls", "pooler"])
+def test_encode_equals_encoding_each_sentence_on_its_own(make_biencoder, tokenizer, sentence_pairs, pooling):
+    """Batched, length-sorted and padded, each vector is the one of its sentence run alone through ``embed``."""
+    import torch
+    import torch.nn.functional as F
+
+    model = make_biencoder(pooling=pooling)
+    sentences = [s for pair in sentence_pairs for s in pair]
+    with torch.no_grad():
+        expected = np.stack([F.normalize(model.embed(**tokenizer(s, return_tensors="pt")), dim=-1)[0].numpy()
+                             for s in sentences])
+    for batch_size in (1, 4, 64):
+        np.testing.assert_allclose(model.encode(sentences, tokenizer, batch_size=batch_size), expected, atol=1e-5)

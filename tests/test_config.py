@@ -64,13 +64,44 @@ def test_profile_is_frozen():
         PROFILES["local"].model = "other"
 
 
-def test_profile_folders_are_per_profile():
-    profile = PROFILES["smoke"]
+def test_model_argument_beats_the_environment(monkeypatch):
+    monkeypatch.setenv("TEXTSIM_MODEL", "/from/the/environment")
+    assert load_profile("smoke", model="/given").model == "/given"
+    assert load_profile("smoke").model == "/from/the/environment"
+    assert load_profile("smoke", model="").model == "/from/the/environment"  # empty: not given
+    monkeypatch.delenv("TEXTSIM_MODEL")
+    assert load_profile("paper", model=None).model == PROFILES["paper"].model
+    assert load_profile("paper", model="/given") == dataclasses.replace(PROFILES["paper"], model="/given")
+
+
+def test_profiles_hold_hyper_parameters_not_paths():
+    """Every path belongs to ``textsim.run.Run``; the bi-encoder recipes are named original / improved."""
+    names = {field.name for field in dataclasses.fields(textsim.Profile)}
+    assert {"original_bi_lr", "original_bi_epochs", "improved_bi_lr", "improved_bi_epochs"} <= names
+    assert not names & {"seed_bi_lr", "seed_bi_epochs", "better_bi_lr", "better_bi_epochs"}
+    for attribute in ("models_dir", "results_dir", "runs_dir"):
+        assert not hasattr(PROFILES["smoke"], attribute)
+
+
+def test_project_root_is_this_checkout():
     root = textsim.config.PROJECT_ROOT
-    assert profile.models_dir == root / "models" / "smoke"
-    assert profile.results_dir == root / "results" / "smoke"
-    assert profile.runs_dir == root / "runs" / "smoke"
-    assert PROFILES["local"].results_dir != profile.results_dir
+    assert root == Path(textsim.__file__).resolve().parent.parent == textsim.config.find_project_root()
+    assert (root / "notebooks").is_dir() and (root / "pyproject.toml").is_file()
+
+
+def test_project_root_of_an_installed_package_is_the_checkout_it_runs_in(tmp_path, monkeypatch):
+    """Installed (not editable), the package's parent is site-packages: the checkout is the working folder, or its
+    parent when a notebook runs in notebooks/."""
+    site = tmp_path / "site-packages"
+    monkeypatch.setattr(textsim.config, "__file__", str(site / "textsim" / "config.py"))
+    checkout = tmp_path / "checkout"
+    (checkout / "notebooks").mkdir(parents=True)
+    (checkout / "pyproject.toml").write_text("", encoding="utf-8")
+    for where in (checkout, checkout / "notebooks"):
+        monkeypatch.chdir(where)
+        assert textsim.config.find_project_root() == checkout.resolve()
+    monkeypatch.chdir(tmp_path)
+    assert textsim.config.find_project_root() == site
 
 
 def test_resolve_model_returns_a_local_folder_as_is(tmp_path):

@@ -191,3 +191,104 @@ def test_predict_pairs_a_score_equal_to_the_threshold_is_similar(tiny_config, to
     predictions = predict_pairs(model, tokenizer, sentence_pairs, float(scores[0]))
     assert predictions[0]["label"] == "相似"
     assert [p["score"] for p in predictions] == pytest.approx(scores.tolist(), abs=1e-6)
+
+
+# --- forward_in_batches: the one batching loop under score_pairs and BiEncoder.encode ---
+
+def real_lengths(inputs):
+    """One value per row: its number of real (unpadded) tokens."""
+    return inputs["attention_mask"].sum(-1)
+
+
+def lengths_and_first_ids(inputs):
+    """One vector of 2 per row: its real length and the id of its first token after [CLS]."""
+    return torch.stack([inputs["attention_mask"].sum(-1), inputs["input_ids"][:, 1]], dim=-1)
+
+
+@pytest.mark.parametrize("order", ["ascending", "descending", "mixed"])
+@pytest.mark.parametrize("batch_size", [1, 2, 3, 64])
+def test_forward_in_batches_gives_rows_in_input_order(tiny_cross_encoder, tokenizer, order, batch_size):
+    from textsim.inference import forward_in_batches
+
+    lengths = {"ascending": [1, 2, 4, 7, 11, 15], "descending": [15, 11, 7, 4, 2, 1],
+               "mixed": [4, 15, 1, 11, 2, 7]}[order]
+    sentences = ["今天天气很好我喜欢吃苹果你在哪"[:n] for n in lengths]
+    rows = forward_in_batches(tiny_cross_encoder, tokenizer, (sentences,), real_lengths, batch_size=batch_size)
+    assert rows.shape == (len(sentences),) and rows.dtype == np.float32
+    assert rows.tolist() == [n + 2 for n in lengths]  # [CLS] sentence [SEP]
+
+
+def test_forward_in_batches_pairs_in_input_order(tiny_cross_encoder, tokenizer, sentence_pairs):
+    from textsim.inference import forward_in_batches
+
+    texts = ([a for a, _ in sentence_pairs], [b for _, b in sentence_pairs])
+    rows = forward_in_batches(tiny_cross_encoder, tokenizer, texts, real_lengths, batch_size=2)
+    assert rows.tolist() == [len(a) + len(b) + 3 for a, b in sentence_pairs]  # [CLS] a [SEP] b [SEP]
+
+
+def test_forward_in_batches_with_a_width_gives_one_vector_per_text(tiny_cross_encoder, tokenizer):
+    from textsim.inference import forward_in_batches
+
+    sentences = ["你在哪里这是一个测试", "今", "我喜欢吃", "天气很好"]
+    rows = forward_in_batches(tiny_cross_encoder, tokenizer, (sentences,), lengths_and_first_ids, width=2,
+                              batch_size=3)
+    assert rows.shape == (4, 2) and rows.dtype == np.float32
+    expected = [[len(s) + 2, tokenizer.convert_tokens_to_ids(s[0])] for s in sentences]
+    assert rows.tolist() == expected
+
+
+@pytest.mark.parametrize("width, shape", [(None, (0,)), (5, (0, 5))])
+def test_forward_in_batches_of_nothing_is_empty(tiny_cross_encoder, tokenizer, width, shape):
+    from textsim.inference import forward_in_batches
+
+    rows = forward_in_batches(tiny_cross_encoder, tokenizer, ([],), lambda inputs: pytest.fail("called"), width)
+    assert rows.shape == shape and rows.dtype == np.float32
+    pairs = forward_in_batches(tiny_cross_encoder, tokenizer, ([], []), lambda inputs: pytest.fail("called"), width)
+    assert pairs.shape == shape
+
+
+@pytest.mark.parametrize("positions, max_length, longest", [(16, 128, 16), (128, 8, 8), (128, 128, 42)])
+def test_forward_in_batches_caps_max_length(tiny_config, tokenizer, positions, max_length, longest):
+    from transformers import BertForSequenceClassification
+
+    from textsim.inference import forward_in_batches
+
+    model = BertForSequenceClassification(tiny_config(max_position_embeddings=positions)).eval()
+    sentences = ["今" * 40, "天气", "我" * 10]
+    rows = forward_in_batches(model, tokenizer, (sentences,), real_lengths, max_length=max_length)
+    assert rows.tolist() == [min(n, longest) for n in (42, 4, 12)]
+
+
+def test_forward_in_batches_runs_in_eval_mode_without_autograd(tiny_cross_encoder, tokenizer):
+    from textsim.inference import forward_in_batches
+
+    seen = []
+
+    def forward(inputs):
+        seen.append((tiny_cross_encoder.training, torch.is_grad_enabled()))
+        return real_lengths(inputs)
+
+    tiny_cross_encoder.train()
+    forward_in_batches(tiny_cross_encoder, tokenizer, (["今天", "天气很好"],), forward, batch_size=1)
+    assert seen == [(False, False), (False, False)]
+
+
+@pytest.mark.parametrize("max_length", BAD_MAX_LENGTHS)
+def test_forward_in_batches_rejects_a_bad_max_length(tiny_cross_encoder, tokenizer, max_length):
+    from textsim.inference import forward_in_batches
+
+    with pytest.raises(ValueError, match="max_length must be a positive integer"):
+        forward_in_batches(tiny_cross_encoder, tokenizer, (["今天"],), real_lengths, max_length=max_length)
+
+
+@pytest.mark.parametrize("num_labels", [2, 1])
+def test_score_pairs_equals_an_unbatched_computation(tiny_config, tokenizer, sentence_pairs, num_labels):
+    """Length-sorted, padded batches change nothing: each score is the one of the pair scored on its own."""
+    from transformers import BertForSequenceClassification
+
+    torch.manual_seed(1)
+    model = BertForSequenceClassification(tiny_config(num_labels=num_labels)).eval()
+    pairs = sentence_pairs + [(b, a) for a, b in sentence_pairs]
+    expected = [direct_score(model, tokenizer, pair) for pair in pairs]
+    for batch_size in (1, 3, 64):
+        np.testing.assert_allclose(score_pairs(model, tokenizer, pairs, batch_size=batch_size), expected, atol=1e-5)

@@ -204,3 +204,19 @@ def test_a_bad_item_of_a_batch_of_two_is_named(pipe):
     with pytest.raises(ValueError, match=r"^inputs\[1\] sentence 2 "):
         pipe([PAIR, ("你好", None)])
 
+
+
+@pytest.mark.parametrize("max_length", [None, 6])
+def test_preprocess_gives_the_ids_of_tokenize_sides(pipe, tokenizer, sentence_pairs, max_length):
+    """The pipeline and training tokenize each side the same way (both through ``tokenize_side``)."""
+    from datasets import Dataset
+
+    from textsim.biencoder import tokenize_sides
+
+    dataset = Dataset.from_list([{"sentence1": a, "sentence2": b} for a, b in sentence_pairs])
+    trained = tokenize_sides(dataset, tokenizer, max_length=max_length or 128)
+    for (first, second), row in zip(sentence_pairs, trained):
+        inputs = pipe.preprocess({"text": first, "text_pair": second}, max_length=max_length)
+        assert set(inputs) == {"input_ids_1", "attention_mask_1", "input_ids_2", "attention_mask_2"}
+        for key, value in inputs.items():
+            assert value.tolist() == [row[key]], key

@@ -1,27 +1,40 @@
 """textsim.report, the runner of ``make run`` / ``make publish``: a failure or Ctrl-C leaves the committed results,
 notebooks and README untouched; a complete run updates them together."""
+import dataclasses
+import functools
 import json
+import os
 
 import nbformat
 import pytest
 
 from textsim import report, summary
 from textsim.config import PROFILES
+from textsim.run import Run
 
 
 @pytest.fixture
 def workspace(unit_results, tmp_path, monkeypatch):
-    """The unit profile's results (conftest), a README with a results block, and two notebooks to run."""
-    profile, results = unit_results
+    """The unit profile's results (conftest), a README with a results block, and two notebooks to run, all in a
+    project rooted in tmp_path."""
+    run, results = unit_results
+    assert run.root == tmp_path
     readme = tmp_path / "README.md"
     readme.write_text(f"intro\n{summary.README_START}\nOLD\n{summary.README_END}\n", encoding="utf-8")
-    monkeypatch.setattr(summary, "README", readme)
     sources = []
     for name in ("01_cross_encoder_classification", "02_cross_encoder_regression"):
         notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("PROFILE = None")])
         sources.append(tmp_path / f"{name}.ipynb")
         nbformat.write(notebook, sources[-1])
-    return profile, results, readme, sources
+    return run.profile, results, readme, sources
+
+
+@pytest.fixture
+def main_workspace(workspace, tmp_path, monkeypatch):
+    """The workspace, with ``main`` working on it: its ``Run(profile)`` rooted in tmp_path, the unit profile known."""
+    monkeypatch.setattr(report, "Run", functools.partial(Run, root=tmp_path))
+    monkeypatch.setitem(PROFILES, "unit", workspace[0])
+    return workspace
 
 
 def snapshot(*folders):
@@ -29,11 +42,12 @@ def snapshot(*folders):
             if p.is_file() and "executed" not in p.parts}
 
 
-def fake_execute(outcomes):
-    """An execute_notebook that writes a new results file, then raises what ``outcomes`` names for the notebook."""
+def fake_execute(outcomes, root):
+    """An execute_notebook that writes a new results file under ``root``, then raises what ``outcomes`` names for
+    the notebook."""
     def execute(source, target, profile, **kwargs):
         record = {"model": "m3e-small", "device": "cpu", "profile": profile.name, "rows": []}
-        (profile.results_dir / f"{source.stem}.json").write_text(json.dumps(record), encoding="utf-8")
+        Run(profile, source.stem, root).results_path().write_text(json.dumps(record), encoding="utf-8")
         notebook = nbformat.read(source, as_version=4)
         notebook.cells.insert(1, nbformat.v4.new_code_cell("PROFILE = 'smoke'", metadata={
             "tags": ["injected-parameters"], "papermill": {"duration": 1.0}}))
@@ -52,8 +66,8 @@ def test_a_failed_or_interrupted_run_leaves_results_and_notebooks_untouched(work
     profile, results, readme, sources = workspace
     before = snapshot(results, readme.parent)
     outcomes = {"02_cross_encoder_regression": failure}
-    monkeypatch.setattr(report, "execute_notebook", fake_execute(outcomes))
-    code = report.run([str(s) for s in sources], profile, publish=True)
+    monkeypatch.setattr(report, "execute_notebook", fake_execute(outcomes, readme.parent))
+    code = report.run([str(s) for s in sources], profile, publish=True, root=readme.parent)
     assert code == (130 if isinstance(failure, KeyboardInterrupt) else 1)
     assert snapshot(results, readme.parent) == before
     out = capsys.readouterr().out
@@ -61,10 +75,10 @@ def test_a_failed_or_interrupted_run_leaves_results_and_notebooks_untouched(work
     assert "left as they were" in out
 
 
-def test_a_complete_publish_updates_results_notebooks_and_readme_together(workspace, monkeypatch):
+def test_a_complete_publish_updates_results_notebooks_and_readme_together(workspace, monkeypatch, tmp_path):
     profile, results, readme, sources = workspace
-    monkeypatch.setattr(report, "execute_notebook", fake_execute({}))
-    assert report.run([str(s) for s in sources], profile, publish=True) == 0
+    monkeypatch.setattr(report, "execute_notebook", fake_execute({}, tmp_path))
+    assert report.run([str(s) for s in sources], profile, publish=True, root=tmp_path) == 0
     written = json.loads((results / "summary.json").read_text(encoding="utf-8"))
     assert written["minutes"] == {"01_cross_encoder_classification": 0.1, "02_cross_encoder_regression": 0.1}
     assert summary.readme_table(readme.read_text(encoding="utf-8")) == summary.summary_markdown(written).strip("\n")
@@ -74,19 +88,18 @@ def test_a_complete_publish_updates_results_notebooks_and_readme_together(worksp
         assert "papermill" not in notebook.metadata and "papermill" not in notebook.cells[0].metadata
 
 
-def test_run_without_publish_leaves_notebooks_and_readme(workspace, monkeypatch):
+def test_run_without_publish_leaves_notebooks_and_readme(workspace, monkeypatch, tmp_path):
     profile, results, readme, sources = workspace
     before = {s: s.read_bytes() for s in [readme, *sources]}
-    monkeypatch.setattr(report, "execute_notebook", fake_execute({}))
-    assert report.run([str(s) for s in sources], profile) == 0
+    monkeypatch.setattr(report, "execute_notebook", fake_execute({}, tmp_path))
+    assert report.run([str(s) for s in sources], profile, root=tmp_path) == 0
     assert {s: s.read_bytes() for s in [readme, *sources]} == before
     assert "02_cross_encoder_regression" in json.loads((results / "summary.json").read_text())["notebooks"]
 
 
-def test_main_takes_the_profile_between_the_command_and_the_notebooks(workspace, monkeypatch):
-    profile, results, _, sources = workspace
-    monkeypatch.setitem(PROFILES, "unit", profile)
-    monkeypatch.setattr(report, "execute_notebook", fake_execute({}))
+def test_main_takes_the_profile_between_the_command_and_the_notebooks(main_workspace, monkeypatch, tmp_path):
+    profile, results, _, sources = main_workspace
+    monkeypatch.setattr(report, "execute_notebook", fake_execute({}, tmp_path))
     assert report.main(["run", "--profile", "unit", *map(str, sources)]) == 0
     assert json.loads((results / "summary.json").read_text())["profile"] == "unit"
 
@@ -96,9 +109,8 @@ def test_an_unknown_profile_is_an_error_not_a_traceback(capsys):
     assert "Unknown profile 'nope'" in capsys.readouterr().err
 
 
-def test_a_model_that_cannot_load_stops_the_run_before_any_notebook(workspace, monkeypatch, tmp_path, capsys):
-    profile, results, _, sources = workspace
-    monkeypatch.setitem(PROFILES, "unit", profile)
+def test_a_model_that_cannot_load_stops_the_run_before_any_notebook(main_workspace, monkeypatch, tmp_path, capsys):
+    profile, results, _, sources = main_workspace
     monkeypatch.setenv("TEXTSIM_MODEL", str(tmp_path / "no-such-model"))
     monkeypatch.setattr(report, "execute_notebook", lambda *args, **kwargs: pytest.fail("a notebook ran"))
     before = snapshot(results)
@@ -118,12 +130,96 @@ def test_a_missing_notebook_is_named_before_anything_runs(workspace, tmp_path):
         report.run([str(tmp_path / "nope.ipynb")], profile)
 
 
-def test_summary_with_no_results_fails_and_says_so(workspace, capsys):
-    profile, results, _, _ = workspace
+def test_summary_with_no_results_fails_and_says_so(main_workspace, monkeypatch, capsys):
+    profile, results, _, _ = main_workspace
     for path in results.glob("*.json"):
         path.unlink()
-    assert report.main(["summary", "--profile", "smoke"]) == 1
-    assert "no results" in capsys.readouterr().err
+    assert report.main(["summary", "--profile", "unit"]) == 1
+    assert "no results under results/unit" in capsys.readouterr().err
+
+
+def test_main_summary_rewrites_the_summary_of_the_root(main_workspace, monkeypatch, capsys):
+    profile, results, _, _ = main_workspace
+    (results / "summary.md").unlink()
+    assert report.main(["summary", "--profile", "unit"]) == 0
+    assert capsys.readouterr().out == (results / "summary.md").read_text(encoding="utf-8") + "\n"
+
+
+def test_published_drops_the_empty_html_a_finished_progress_bar_leaves():
+    keep = [nbformat.v4.new_output("stream", name="stdout", text="done\n"),
+            nbformat.v4.new_output("display_data", data={"text/html": "<b>table</b>", "text/plain": "table"})]
+    empty = [nbformat.v4.new_output("display_data", data={"text/html": ["", "  \n"]}),
+             nbformat.v4.new_output("display_data", data={"text/html": ""})]
+    cell = nbformat.v4.new_code_cell("train()", outputs=[empty[0], keep[0], empty[1], keep[1]])
+    notebook = report.published(nbformat.v4.new_notebook(cells=[cell, nbformat.v4.new_markdown_cell("text")]))
+    assert notebook.cells[0].outputs == keep and notebook.cells[1].source == "text"
+
+
+# --- What travels to the notebooks: PROFILE and MODEL as parameters, never through the environment. ---
+
+def fake_papermill(monkeypatch):
+    """papermill.execute_notebook replaced by a recorder of what it is given."""
+    import papermill
+
+    calls = []
+    monkeypatch.setattr(papermill, "execute_notebook", lambda source, target, **kwargs: calls.append(kwargs))
+    return calls
+
+
+@pytest.mark.parametrize("model, injected", [("my-model", "absolute"), ("./my-model", "absolute"),
+                                             ("someone/hub-model", "someone/hub-model"),
+                                             ("m3e-small", "m3e-small")])
+def test_execute_notebook_injects_the_profile_and_an_absolute_model(tmp_path, monkeypatch, model, injected):
+    calls = fake_papermill(monkeypatch)
+    (tmp_path / "my-model").mkdir()
+    monkeypatch.chdir(tmp_path)
+    profile = dataclasses.replace(PROFILES["smoke"], model=model)
+    source = tmp_path / "nb" / "ok.ipynb"
+    report.execute_notebook(source, tmp_path / "out" / "ok.ipynb", profile)
+    expected = str(tmp_path / "my-model") if injected == "absolute" else injected
+    assert calls[0]["parameters"] == {"PROFILE": "smoke", "MODEL": expected}
+    assert calls[0]["cwd"] == str(source.parent)  # the kernel runs in the notebook's folder: hence absolute
+
+
+@pytest.mark.parametrize("given", ["--model", "TEXTSIM_MODEL"])
+def test_main_with_a_relative_model_folder_leaves_the_environment_alone(main_workspace, monkeypatch, tmp_path,
+                                                                       given):
+    profile, results, _, sources = main_workspace
+    folder = tmp_path / "models" / "mine"
+    folder.mkdir(parents=True)
+    (folder / "config.json").write_text("{}", encoding="utf-8")
+    monkeypatch.chdir(tmp_path / "models")
+    monkeypatch.delenv("TEXTSIM_MODEL", raising=False)
+    if given == "TEXTSIM_MODEL":
+        monkeypatch.setenv("TEXTSIM_MODEL", "mine")
+    option = ["--model", "mine"] if given == "--model" else []
+    profiles, real_execute = [], report.execute_notebook
+    execute = fake_execute({}, tmp_path)
+    monkeypatch.setattr(report, "execute_notebook", lambda source, target, profile, **kwargs: profiles.append(
+        profile) or execute(source, target, profile, **kwargs))
+    before = dict(os.environ)
+    assert report.main(["run", "--profile", "unit", *option, *map(str, sources)]) == 0
+    assert dict(os.environ) == before
+    assert [p.model for p in profiles] == ["mine", "mine"]  # made absolute where it is injected (test above)
+    calls = fake_papermill(monkeypatch)
+    real_execute(sources[0], tmp_path / "out.ipynb", profiles[0])
+    assert calls[0]["parameters"]["MODEL"] == str(folder)
+
+
+def test_main_with_a_model_runs_under_that_model_without_writing_the_environment(main_workspace, monkeypatch,
+                                                                                  tmp_path):
+    """The whole chain, papermill aside: main -> run -> execute_notebook -> papermill's parameters."""
+    profile, results, _, sources = main_workspace
+    (tmp_path / "mine").mkdir()
+    (tmp_path / "mine" / "config.json").write_text("{}", encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("TEXTSIM_MODEL", "some/other-model")
+    calls = fake_papermill(monkeypatch)
+    before = dict(os.environ)
+    assert report.main(["run", "--profile", "unit", "--model", "mine", *map(str, sources)]) == 0
+    assert dict(os.environ) == before
+    assert [call["parameters"] for call in calls] == [{"PROFILE": "unit", "MODEL": str(tmp_path / "mine")}] * 2
+
 
 # --- Real notebook execution with papermill, on a notebook of two cells. ---
 
@@ -132,19 +228,23 @@ KERNEL = {"kernelspec": {"name": "python3", "display_name": "Python 3", "languag
 
 @pytest.mark.slow
 def test_execute_notebook_injects_the_profile_and_names_a_failing_cell(tmp_path, monkeypatch):
-    import os
-
     monkeypatch.setenv("TEXTSIM_PROFILE", "local")
-    cells = [nbformat.v4.new_code_cell("PROFILE = None", metadata={"tags": ["parameters"]}),
-             nbformat.v4.new_code_cell("import os\nprint(PROFILE, os.path.basename(os.getcwd()))")]
+    monkeypatch.delenv("TEXTSIM_MODEL", raising=False)
+    (tmp_path / "my-model").mkdir()
+    monkeypatch.chdir(tmp_path)
+    cells = [nbformat.v4.new_code_cell("PROFILE = None\nMODEL = None", metadata={"tags": ["parameters"]}),
+             nbformat.v4.new_code_cell("import os\nprint(PROFILE, os.path.basename(os.getcwd()), MODEL, "
+                                       "os.environ.get('TEXTSIM_MODEL'))")]
     source = tmp_path / "nb" / "ok.ipynb"
     source.parent.mkdir()
     nbformat.write(nbformat.v4.new_notebook(cells=cells, metadata=KERNEL), source)
     target = tmp_path / "out" / "ok.ipynb"
-    assert report.execute_notebook(source, target, PROFILES["smoke"]) > 0
+    before = dict(os.environ)
+    profile = dataclasses.replace(PROFILES["smoke"], model="my-model")
+    assert report.execute_notebook(source, target, profile) > 0
     executed = nbformat.read(target, as_version=4)
-    assert executed.cells[-1].outputs[0]["text"] == "smoke nb\n"
-    assert os.environ["TEXTSIM_PROFILE"] == "local"  # the runner's own environment is left alone
+    assert executed.cells[-1].outputs[0]["text"] == f"smoke nb {tmp_path / 'my-model'} None\n"
+    assert dict(os.environ) == before  # the runner's own environment is left alone
     cells.append(nbformat.v4.new_code_cell("raise ValueError('bad cell')"))
     nbformat.write(nbformat.v4.new_notebook(cells=cells, metadata=KERNEL), source)
     with pytest.raises(report.NotebookFailed, match=r"In \[\d+\] raise ValueError.*ValueError: bad cell"):

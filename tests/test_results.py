@@ -1,58 +1,12 @@
-import dataclasses
+"""textsim.results: the rows of a results file, the library versions and reading a file back (``Run.write_results``
+and ``Run.read_results`` are tested in test_run.py)."""
 import json
-from datetime import datetime
 from importlib.metadata import version
 
 import pytest
 
-import textsim
-import textsim.config
-from textsim.results import library_versions, metric_row, read_results, write_results
-
-
-@pytest.fixture
-def profile(tmp_path, monkeypatch):
-    """A profile whose results_dir lies in tmp_path (the Profile folders hang off config.PROJECT_ROOT)."""
-    monkeypatch.setattr(textsim.config, "PROJECT_ROOT", tmp_path)
-    chosen = dataclasses.replace(textsim.PROFILES["smoke"], name="unit", model="tiny-model", seed=5)
-    assert chosen.results_dir == tmp_path / "results" / "unit"
-    return chosen
-
-
-def test_write_results(profile, tmp_path):
-    row = metric_row("cross", {"accuracy": 0.9, "f1": 0.8, "precision": 0.7, "recall": 0.95}, 0.5, "validation")
-    path = write_results(profile, "01_cross_encoder", rows=[row], train_seconds=12.5, labels=["不相似", "相似"])
-    assert path == tmp_path / "results" / "unit" / "01_cross_encoder.json"
-    text = path.read_text(encoding="utf-8")
-    assert "相似" in text  # readable Chinese, not \u escapes
-    record = json.loads(text)
-    assert record["notebook"] == "01_cross_encoder"
-    assert record["profile"] == "unit" and record["model"] == "tiny-model" and record["seed"] == 5
-    assert record["rows"] == [row] and record["train_seconds"] == 12.5
-    assert record["versions"]["torch"] == version("torch")
-    assert record["versions"]["transformers"] == version("transformers")
-    assert "python" in record["versions"] and record["platform"]
-    assert datetime.fromisoformat(record["finished_at"]).tzinfo is not None
-
-
-def test_read_results_round_trip_and_missing(profile):
-    assert read_results(profile, "02_regression") is None
-    write_results(profile, "02_regression", accuracy=0.75)
-    record = read_results(profile, "02_regression")
-    assert record["accuracy"] == 0.75 and record["notebook"] == "02_regression"
-    assert read_results(profile, "03_bi_encoder") is None
-
-
-def test_write_results_overwrites(profile):
-    write_results(profile, "nb", accuracy=0.5)
-    write_results(profile, "nb", accuracy=0.6)
-    assert read_results(profile, "nb")["accuracy"] == 0.6
-
-
-def test_results_are_per_profile(profile):
-    write_results(profile, "nb", accuracy=0.5)
-    other = dataclasses.replace(profile, name="other")
-    assert read_results(other, "nb") is None
+import textsim.results
+from textsim.results import ResultsError, library_versions, metric_row, read_json
 
 
 def test_metric_row_rounds():
@@ -79,24 +33,37 @@ def test_library_versions():
     assert found["numpy"] == version("numpy")
 
 
-def test_numpy_numbers_are_written_as_plain_json(tmp_path, monkeypatch):
-    import json
-
-    import numpy as np
-
-    from textsim import results
-    from textsim.config import PROFILES
-
-    profile = PROFILES["smoke"]
-    monkeypatch.setattr(type(profile), "results_dir", property(lambda self: tmp_path))
-    path = results.write_results(profile, "nb", accuracy=np.float32(0.5), count=np.int64(3), v=np.arange(2))
-    record = json.loads(path.read_text(encoding="utf-8"))
-    assert (record["accuracy"], record["count"], record["v"]) == (0.5, 3, [0, 1])
-
-
 def test_metric_row_with_pairs_records_the_accuracy_interval():
     row = metric_row("cross", {"accuracy": 0.837, "f1": 0.8, "precision": 0.7, "recall": 0.9}, 0.5, "argmax",
                      pairs=1000)
     assert row["pairs"] == 1000 and row["accuracy_ci95"] == [0.8128, 0.8586]
     assert "accuracy_ci95" not in metric_row("cross", {"accuracy": 1, "f1": 1, "precision": 1, "recall": 1},
                                              None, "argmax")
+
+
+def test_results_files_are_written_by_the_run_only():
+    assert not hasattr(textsim.results, "write_results") and not hasattr(textsim.results, "read_results")
+
+
+def test_read_json_returns_the_object(tmp_path):
+    path = tmp_path / "r.json"
+    path.write_text(json.dumps({"profile": "local", "model": "m", "名": "相似"}, ensure_ascii=False), encoding="utf-8")
+    assert read_json(path, required=("profile", "model")) == {"profile": "local", "model": "m", "名": "相似"}
+    assert read_json(str(path)) == read_json(path)
+
+
+@pytest.mark.parametrize("content, message", [
+    (b"{not json", "cannot be read as JSON"), (b"\xff\xfe", "cannot be read as JSON"),
+    (b"[1, 2]", "expected a JSON object, got list"), (b'{"profile": "x"}', "missing field\\(s\\) model, device"),
+])
+def test_read_json_names_the_file_it_cannot_use(tmp_path, content, message):
+    path = tmp_path / "broken.json"
+    path.write_bytes(content)
+    with pytest.raises(ResultsError, match=f"broken.json.*{message}"):
+        read_json(path, required=("profile", "model", "device"))
+    assert issubclass(ResultsError, ValueError)
+
+
+def test_read_json_names_a_missing_file(tmp_path):
+    with pytest.raises(ResultsError, match="absent.json: cannot be read"):
+        read_json(tmp_path / "absent.json")

@@ -1,4 +1,6 @@
 import dataclasses
+import os
+import random
 
 import numpy as np
 import pytest
@@ -6,8 +8,8 @@ import torch
 from datasets import Dataset
 
 import textsim
-import textsim.config
 import textsim.training
+from textsim.run import Run
 from textsim.training import padding_cost, tokenize_pairs, training_arguments
 
 
@@ -72,82 +74,110 @@ def test_padding_cost_hand_computed_random_order():
 
 @pytest.fixture
 def isolated_root(tmp_path, monkeypatch):
-    """Profiles' folders and checkpoints point into tmp_path; TENSORBOARD_LOGGING_DIR is restored afterwards."""
-    monkeypatch.setattr(textsim.config, "PROJECT_ROOT", tmp_path)
-    monkeypatch.setattr(textsim.training, "PROJECT_ROOT", tmp_path)
-    monkeypatch.setenv("TENSORBOARD_LOGGING_DIR", "restored-after-the-test")
+    """A run's folders point into tmp_path (``Run(..., root=tmp_path)``); TENSORBOARD_LOGGING_DIR is set to a value
+    that training_arguments must leave alone; no GPU."""
+    monkeypatch.setenv("TENSORBOARD_LOGGING_DIR", "left-alone")
     monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
     return tmp_path
 
 
-def test_training_arguments(isolated_root):
-    import os
+def unit_run(root, notebook="01_cross_encoder_classification", **changes):
+    return Run(dataclasses.replace(textsim.PROFILES["smoke"], name="unit", **changes), notebook, root=root)
 
-    profile = dataclasses.replace(textsim.PROFILES["smoke"], name="unit", seed=123, batch_size=8, warmup=0.1)
-    args = training_arguments(profile, "cross", learning_rate=3e-4, epochs=2)
+
+def test_training_arguments(isolated_root):
+    run = unit_run(isolated_root, seed=123, batch_size=8, warmup=0.1)
+    args = training_arguments(run, part="cross", learning_rate=3e-4, epochs=2)
     assert args.seed == 123 and args.data_seed == 123
     assert args.train_sampling_strategy == "group_by_length"
     assert args.eval_strategy == "epoch" and args.save_strategy == "epoch"
     assert args.load_best_model_at_end is True
     assert args.metric_for_best_model == "accuracy"
-    assert args.report_to == ["tensorboard"]
+    assert args.report_to == []  # "none": TensorBoard comes as the callback run.tensorboard(part)
     assert args.learning_rate == 3e-4 and args.num_train_epochs == 2
     assert args.per_device_train_batch_size == 8 and args.per_device_eval_batch_size == 16
-    assert args.weight_decay == profile.weight_decay
+    assert args.weight_decay == run.profile.weight_decay
     assert args.get_warmup_steps(100) == 10  # warmup is a fraction of the steps
     assert (args.bf16, args.fp16) == (False, False)  # CPU
-    assert args.output_dir == str(isolated_root / "build" / "checkpoints" / "unit" / "cross")
-    assert os.environ["TENSORBOARD_LOGGING_DIR"] == str(isolated_root / "runs" / "unit" / "cross")
+    assert args.output_dir == str(run.checkpoint_dir("cross"))
+    assert args.output_dir == str(isolated_root / "build" / "checkpoints" / "unit" /
+                                  "01_cross_encoder_classification_cross")
     assert list(isolated_root.iterdir()) == []  # nothing written before training
 
 
-def test_training_arguments_seeds_torch(isolated_root):
-    profile = dataclasses.replace(textsim.PROFILES["smoke"], name="unit", seed=321)
-    torch.manual_seed(321)
-    expected = torch.rand(3)
-    torch.manual_seed(0)
-    training_arguments(profile, "run", learning_rate=1e-4, epochs=1)
-    assert torch.equal(torch.rand(3), expected)
+def test_training_arguments_of_the_only_model_of_a_notebook(isolated_root):
+    run = unit_run(isolated_root, notebook="02_cross_encoder_regression")
+    args = training_arguments(run, part="", learning_rate=1e-4, epochs=1)
+    assert args.output_dir == str(isolated_root / "build" / "checkpoints" / "unit" / "02_cross_encoder_regression")
+
+
+def test_training_arguments_needs_a_notebook(isolated_root):
+    with pytest.raises(ValueError, match="no notebook"):
+        training_arguments(unit_run(isolated_root, notebook=None), part="", learning_rate=1e-4, epochs=1)
+
+
+def test_training_arguments_leaves_the_environment_alone(isolated_root):
+    before = dict(os.environ)
+    training_arguments(unit_run(isolated_root), part="cross", learning_rate=1e-4, epochs=1)
+    assert dict(os.environ) == before
+    assert os.environ["TENSORBOARD_LOGGING_DIR"] == "left-alone"
+
+
+def test_training_arguments_does_not_reseed(isolated_root):
+    """Seeding is the Trainer's job (``seed=profile.seed``): building the arguments leaves every generator alone."""
+    run = unit_run(isolated_root, seed=321)
+
+    def draw():
+        return torch.rand(3), np.random.rand(3), random.random()
+
+    for seed in (1, 321):
+        torch.manual_seed(seed), np.random.seed(seed), random.seed(seed)
+        expected = draw()
+        torch.manual_seed(seed), np.random.seed(seed), random.seed(seed)
+        training_arguments(run, part="run", learning_rate=1e-4, epochs=1)
+        drawn = draw()
+        assert torch.equal(drawn[0], expected[0])
+        np.testing.assert_array_equal(drawn[1], expected[1])
+        assert drawn[2] == expected[2]
+    torch.manual_seed(1)
+    first = torch.rand(3)
+    torch.manual_seed(1)
+    training_arguments(run, part="run", learning_rate=1e-4, epochs=1)
+    assert torch.equal(torch.rand(3), first)
 
 
 def test_training_arguments_overrides(isolated_root):
-    profile = dataclasses.replace(textsim.PROFILES["smoke"], name="unit")
-    args = training_arguments(profile, "run", 1e-4, 1, logging_steps=3, eval_strategy="no",
-                              save_strategy="no", load_best_model_at_end=False,
-                              train_sampling_strategy="sequential")
+    args = training_arguments(unit_run(isolated_root), part="", learning_rate=1e-4, epochs=1, logging_steps=3,
+                              eval_strategy="no", save_strategy="no", load_best_model_at_end=False,
+                              train_sampling_strategy="sequential", output_dir=str(isolated_root / "elsewhere"))
     assert args.logging_steps == 3
     assert args.eval_strategy == "no"
     assert args.train_sampling_strategy == "sequential"
+    assert args.output_dir == str(isolated_root / "elsewhere")
 
 
 def test_training_arguments_bf16_on_a_bf16_gpu(isolated_root, monkeypatch):
     monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
     monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda *args, **kwargs: True)
-    profile = dataclasses.replace(textsim.PROFILES["smoke"], name="unit")
     # TrainingArguments itself checks the hardware; only the flags it is given matter here.
     captured = {}
     monkeypatch.setattr(textsim.training, "TrainingArguments", lambda **settings: captured.update(settings))
-    training_arguments(profile, "run", 1e-4, 1)
+    training_arguments(unit_run(isolated_root), part="", learning_rate=1e-4, epochs=1)
     assert captured["bf16"] is True and captured["fp16"] is False
 
 
 def test_memory_is_pinned_only_for_a_gpu(tmp_path, monkeypatch):
     """On the CPU, pin_memory=True only makes torch warn (with the machine's paths) and does nothing."""
-    import textsim.training
-    from textsim.config import PROFILES
-
-    monkeypatch.setattr(textsim.training, "PROJECT_ROOT", tmp_path)
     monkeypatch.setattr(textsim.training, "pick_device", lambda: torch.device("cpu"))
-    args = textsim.training.training_arguments(PROFILES["smoke"], "pin", 1e-4, 1)
+    run = Run(textsim.PROFILES["smoke"], "pin", root=tmp_path)
+    args = training_arguments(run, part="", learning_rate=1e-4, epochs=1)
     assert args.dataloader_pin_memory is False
 
 
-def test_warmup_is_a_share_of_the_steps(tmp_path, monkeypatch):
+def test_warmup_is_a_share_of_the_steps(tmp_path):
     """``Profile.warmup`` goes to ``warmup_steps``: transformers 5 reads a value below 1 there as a share."""
-    import textsim.training
-    from textsim.config import PROFILES
-
-    monkeypatch.setattr(textsim.training, "PROJECT_ROOT", tmp_path)
-    args = textsim.training.training_arguments(PROFILES["local"], "warmup", 1e-4, 2)
-    assert PROFILES["local"].warmup == 0.1 and args.get_warmup_steps(500) == 50
-    assert textsim.training.training_arguments(PROFILES["paper"], "warmup", 2e-5, 3).get_warmup_steps(750) == 0
+    profiles = textsim.PROFILES
+    args = training_arguments(Run(profiles["local"], "warmup", root=tmp_path), part="", learning_rate=1e-4, epochs=2)
+    assert profiles["local"].warmup == 0.1 and args.get_warmup_steps(500) == 50
+    paper = training_arguments(Run(profiles["paper"], "warmup", root=tmp_path), part="", learning_rate=2e-5, epochs=3)
+    assert paper.get_warmup_steps(750) == 0

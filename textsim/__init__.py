@@ -3,10 +3,12 @@ from .config import PROFILES, ModelNotFoundError, Profile, load_profile, quiet_l
 from .data import LABEL_NAMES, DataError, ensure_data, load_splits, read_pairs, split_pairs
 from .device import describe, mixed_precision, pick_device
 from .metrics import best_threshold, classification_metrics, majority_baseline, metrics_at, trainer_metrics
+from .run import NOTEBOOKS, Run, start_run
 
 __all__ = [
     "PROFILES", "ModelNotFoundError", "Profile", "load_profile", "quiet_logs", "resolve_model",
     "LABEL_NAMES", "DataError", "ensure_data", "load_splits", "read_pairs", "split_pairs",
     "describe", "mixed_precision", "pick_device",
     "best_threshold", "classification_metrics", "majority_baseline", "metrics_at", "trainer_metrics",
+    "NOTEBOOKS", "Run", "start_run",
 ]

@@ -17,21 +17,25 @@ from transformers import BertConfig, BertModel, BertPreTrainedModel
 from transformers.modeling_outputs import SequenceClassifierOutput
 
 from .data import check_sentence
-from .inference import autocast, check_max_length, check_positive_int, length_sorted_batches
+from .inference import forward_in_batches
 
 SIDES = ("1", "2")
 
 
 # --- 1. each sentence tokenized and padded on its own ------------------------------------------------------------
 
+def tokenize_side(tokenizer, sentences, side: str, max_length: int = 128, **kwargs) -> dict:
+    """One side of the pairs on its own: ``{"input_ids_1": ..., "attention_mask_1": ...}`` for side "1"."""
+    encoded = tokenizer(sentences, truncation=True, max_length=max_length, return_token_type_ids=False, **kwargs)
+    return {f"{key}_{side}": value for key, value in encoded.items()}
+
+
 def tokenize_sides(dataset, tokenizer, max_length: int = 128):
     """Adds ``input_ids_1`` / ``attention_mask_1`` / ... and ``length`` (both sides) for length grouping."""
     def encode(batch):
         columns = {}
         for side in SIDES:
-            encoded = tokenizer(batch[f"sentence{side}"], truncation=True, max_length=max_length,
-                                return_token_type_ids=False)
-            columns.update({f"{key}_{side}": value for key, value in encoded.items()})
+            columns.update(tokenize_side(tokenizer, batch[f"sentence{side}"], side, max_length))
         columns["length"] = [len(a) + len(b) for a, b in zip(columns["input_ids_1"], columns["input_ids_2"])]
         return columns
 
@@ -77,7 +81,7 @@ class BiEncoder(BertPreTrainedModel):
         for name, value in settings.items():  # from_pretrained(path, pooling="mean", loss="cosent")
             setattr(config, name, value)
         super().__init__(config)
-        config.pooling = getattr(config, "pooling", "pooler")  # the defaults are the seed's choices
+        config.pooling = getattr(config, "pooling", "pooler")  # the defaults are the original tutorial's choices
         config.loss = getattr(config, "loss", "cosine_embedding")
         config.margin = getattr(config, "margin", 0.3)
         config.threshold = getattr(config, "threshold", 0.8)
@@ -109,29 +113,16 @@ class BiEncoder(BertPreTrainedModel):
                 loss = cosent_loss(cosine, labels)
             elif self.config.loss == "contrastive":
                 loss = contrastive_loss(cosine, labels, self.config.margin)
-            else:  # the seed's loss: 1 - cos for 相似, max(0, cos - margin) for 不相似
+            else:  # the original loss: 1 - cos for 相似, max(0, cos - margin) for 不相似
                 targets = torch.where(labels > 0, 1.0, -1.0)
                 loss = nn.CosineEmbeddingLoss(margin=self.config.margin)(vectors_1, vectors_2, targets)
         return SequenceClassifierOutput(loss=loss, logits=cosine)
 
-    @torch.inference_mode()
     def encode(self, sentences, tokenizer, batch_size: int = 64, max_length: int = 128) -> np.ndarray:
         """Unit-length vectors for a sequence of sentences (list, numpy array): length-sorted batches, no autograd."""
         sentences = check_sentences(sentences)
-        max_length = check_max_length(max_length, self.config.max_position_embeddings)
-        if not sentences:
-            return np.empty((0, self.config.hidden_size), dtype=np.float32)
-        self.eval()
-        encoded = tokenizer(sentences, truncation=True, max_length=max_length)
-        lengths = [len(ids) for ids in encoded["input_ids"]]
-        vectors = np.empty((len(sentences), self.config.hidden_size), dtype=np.float32)
-        for batch in length_sorted_batches(lengths, batch_size):
-            inputs = tokenizer.pad({key: [encoded[key][i] for i in batch] for key in encoded},
-                                   return_tensors="pt").to(self.device)
-            with autocast(self.device):
-                embedded = self.embed(**inputs)
-            vectors[batch] = F.normalize(embedded.float(), dim=-1).cpu().numpy()
-        return vectors
+        return forward_in_batches(self, tokenizer, (sentences,), lambda inputs: F.normalize(
+            self.embed(**inputs).float(), dim=-1), self.config.hidden_size, batch_size, max_length)
 
 
 def pair_cosines(model: BiEncoder, tokenizer, dataset, batch_size: int = 64, max_length: int = 128) -> np.ndarray:
@@ -169,7 +160,7 @@ def cosent_loss(cosine: torch.Tensor, labels: torch.Tensor, scale: float = 20.0)
     return torch.logsumexp(torch.cat([zero, differences.reshape(-1)]), dim=0).clone()  # Trainer scales it in place
 
 
-# --- not taught in the notebook: input validation and an ordering for CoSENT -------------------------------------
+# --- not taught in the notebook: input validation ----------------------------------------------------------------
 
 def check_sentences(sentences) -> list[str]:
     """A list of non-empty strings from any iterable of them, or a ``ValueError`` naming the bad one."""
@@ -178,27 +169,3 @@ def check_sentences(sentences) -> list[str]:
     if isinstance(sentences, bytes) or not isinstance(sentences, Iterable):
         raise ValueError(f"encode takes a list of sentences, got {type(sentences).__name__}")
     return [check_sentence(sentence, f"sentences[{index}]") for index, sentence in enumerate(sentences)]
-
-
-def mixed_length_order(labels, lengths, batch_size: int, seed: int = 42) -> np.ndarray:
-    """A training order for in-batch losses such as CoSENT: each run of ``batch_size`` holds both labels in
-    their share, each label's pairs of similar length (little padding); the order of the batches is random.
-
-    Use it with ``dataset.select(order)`` and ``train_sampling_strategy="sequential"``.
-    """
-    batch_size = check_positive_int(batch_size, "batch_size")
-    labels, lengths = np.asarray(labels), np.asarray(lengths)
-    if len(labels) != len(lengths):
-        raise ValueError(f"{len(labels)} labels but {len(lengths)} lengths: give one of each per pair")
-    rng = np.random.default_rng(seed)
-    if labels.size == 0:
-        return np.empty(0, dtype=int)
-    quantile = np.empty(len(labels))
-    for value in np.unique(labels):  # rank each pair by length among the pairs of its own label
-        members = np.flatnonzero(labels == value)
-        ranked = members[np.lexsort((rng.random(len(members)), lengths[members]))]
-        quantile[ranked] = (np.arange(len(ranked)) + 0.5) / len(ranked)
-    order = np.argsort(quantile, kind="stable")
-    batches = [order[start:start + batch_size] for start in range(0, len(order), batch_size)]
-    tail = [] if len(batches[-1]) == batch_size else [batches.pop()]
-    return np.concatenate([batches[i] for i in rng.permutation(len(batches))] + tail)

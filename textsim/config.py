@@ -1,6 +1,7 @@
 """Run profiles (smoke / local / paper) and model resolution.
 
-Taught in notebook 01 (its first, ``parameters``-tagged cell); every notebook starts with ``load_profile()``.
+Taught in notebook 01 (its first, ``parameters``-tagged cell); every notebook loads its profile through
+``textsim.start_run`` (run.py), which also owns every path.
 """
 from __future__ import annotations
 
@@ -9,7 +10,21 @@ import importlib.util
 import os
 from pathlib import Path
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def find_project_root() -> Path:
+    """The checkout: this package's parent in an editable install, else the working folder or its parent (a
+    notebook runs in notebooks/) when it holds the series' notebooks."""
+    package_parent = Path(__file__).resolve().parent.parent
+    if (package_parent / "notebooks").is_dir():
+        return package_parent
+    for folder in (Path.cwd(), Path.cwd().parent):
+        if (folder / "notebooks").is_dir() and (folder / "pyproject.toml").is_file():
+            return folder.resolve()
+    return package_parent
+
+
+PROJECT_ROOT = find_project_root()
 OFFLINE_MODEL = "m3e-small"
 PAPER_MODEL = "hfl/chinese-macbert-base"
 
@@ -31,12 +46,12 @@ class Profile:
     # Cross-encoders (notebooks 01 and 02).
     cross_lr: float = 2e-5
     cross_epochs: float = 3
-    # Bi-encoder, the seed's recipe (notebook 03, part 1).
-    seed_bi_lr: float = 2e-5
-    seed_bi_epochs: float = 3
+    # Bi-encoder, the original tutorial's recipe (notebook 03, part 1).
+    original_bi_lr: float = 2e-5
+    original_bi_epochs: float = 3
     # Bi-encoder, the improved recipe (notebook 03, part 2).
-    better_bi_lr: float = 2e-5
-    better_bi_epochs: float = 3
+    improved_bi_lr: float = 2e-5
+    improved_bi_epochs: float = 3
     # Retrieval (notebook 04): corpus cap and the queries scored by brute-force cross-encoding.
     max_corpus: int | None = None
     brute_force_queries: int = 16
@@ -44,46 +59,35 @@ class Profile:
     rerank_k: int = 20
     latency_sizes: tuple[int, ...] = (1_000, 10_000, 100_000, 1_000_000)
 
-    @property
-    def models_dir(self) -> Path:
-        return PROJECT_ROOT / "models" / self.name
-
-    @property
-    def results_dir(self) -> Path:
-        return PROJECT_ROOT / "results" / self.name
-
-    @property
-    def runs_dir(self) -> Path:
-        return PROJECT_ROOT / "runs" / self.name
-
 
 PROFILES = {
     # CI: small enough that each notebook runs in under 3 minutes on 2 CPU cores.
     "smoke": Profile(
         name="smoke", model=OFFLINE_MODEL, max_train=1000, max_eval=250, warmup=0.1,
-        cross_lr=2e-4, cross_epochs=2, seed_bi_lr=2e-5, seed_bi_epochs=0.5,
-        better_bi_lr=2e-5, better_bi_epochs=0.5,
+        cross_lr=2e-4, cross_epochs=2, original_bi_lr=2e-5, original_bi_epochs=0.5,
+        improved_bi_lr=2e-5, improved_bi_epochs=0.5,
         max_corpus=1500, brute_force_queries=4, brute_force_corpus=300, latency_sizes=(1_000, 10_000, 100_000),
     ),
     # Default: full data on a laptop CPU; a 24M-parameter model wants a higher learning rate than MacBERT-base.
     "local": Profile(
         name="local", model=OFFLINE_MODEL, max_train=None, max_eval=None, warmup=0.1,
-        cross_lr=1e-4, cross_epochs=2, seed_bi_lr=2e-5, seed_bi_epochs=1,
-        better_bi_lr=2e-5, better_bi_epochs=1, brute_force_queries=12, brute_force_corpus=800,
+        cross_lr=1e-4, cross_epochs=2, original_bi_lr=2e-5, original_bi_epochs=1,
+        improved_bi_lr=2e-5, improved_bi_epochs=1, brute_force_queries=12, brute_force_corpus=800,
     ),
     # The seed's model and hyper-parameters, for a GPU with Hub access.
     "paper": Profile(name="paper", model=PAPER_MODEL, max_train=None, max_eval=None),
 }
 
 
-def load_profile(name: str | None = None) -> Profile:
-    """Profile from ``name``, else ``$TEXTSIM_PROFILE``, else ``local``; ``$TEXTSIM_MODEL`` overrides the model."""
+def load_profile(name: str | None = None, model: str | None = None) -> Profile:
+    """Profile from ``name``, else ``$TEXTSIM_PROFILE``, else ``local``; its model replaced by ``model``, else by
+    ``$TEXTSIM_MODEL`` when set."""
     source = "argument" if name else "TEXTSIM_PROFILE" if os.environ.get("TEXTSIM_PROFILE") else "default"
     name = name or os.environ.get("TEXTSIM_PROFILE") or "local"
     if name not in PROFILES:
         raise ValueError(f"Unknown profile {name!r} (from {source}); choose one of {sorted(PROFILES)}")
     profile = PROFILES[name]
-    model = os.environ.get("TEXTSIM_MODEL")
+    model = model or os.environ.get("TEXTSIM_MODEL")
     return dataclasses.replace(profile, model=model) if model else profile
 
 

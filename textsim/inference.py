@@ -1,7 +1,8 @@
 """Fast batched inference: sort by length, pad each batch only to its own longest, no autograd.
 
 Taught in notebook 02: its cell marked ``#@save textsim/inference.py`` shows ``length_sorted_batches``,
-``autocast``, ``score_pairs`` and ``predict_pairs`` character for character (tests/test_notebooks.py compares
+``autocast``, ``forward_in_batches`` (the one batching loop: cross-encoder scores here, bi-encoder vectors in
+``BiEncoder.encode``), ``score_pairs`` and ``predict_pairs`` character for character (tests/test_notebooks.py compares
 them). The input checks below them are imported there. Used by notebooks 03 and 04 and the benchmark.
 """
 from __future__ import annotations
@@ -13,8 +14,6 @@ from collections.abc import Iterator, Sequence
 
 import numpy as np
 import torch
-from transformers import DataCollatorWithPadding
-
 from .data import LABEL_NAMES, check_sentence
 from .device import autocast_dtype
 
@@ -34,25 +33,37 @@ def autocast(device: torch.device):
 
 
 @torch.inference_mode()
+def forward_in_batches(model, tokenizer, texts: tuple, forward, width: int | None = None, batch_size: int = 64,
+                       max_length: int = 128) -> np.ndarray:
+    """``forward(inputs)`` over length-sorted, dynamically padded batches; one row per text, in input order.
+
+    ``texts`` is ``(sentences,)`` or ``(first_sentences, second_sentences)``, as the tokenizer takes them;
+    ``forward`` returns one value (``width=None``) or one vector of ``width`` per row of the batch.
+    """
+    max_length = check_max_length(max_length, model.config.max_position_embeddings)
+    rows = np.empty((len(texts[0]),) if width is None else (len(texts[0]), width), dtype=np.float32)
+    if not len(rows):
+        return rows
+    model.eval()
+    encoded = tokenizer(*texts, truncation=True, max_length=max_length)
+    for batch in length_sorted_batches([len(ids) for ids in encoded["input_ids"]], batch_size):
+        inputs = tokenizer.pad({key: [encoded[key][i] for i in batch] for key in encoded},
+                               return_tensors="pt").to(model.device)
+        with autocast(model.device):
+            rows[batch] = forward(inputs).float().cpu().numpy()
+    return rows
+
+
 def score_pairs(model, tokenizer, pairs, batch_size: int = 64, max_length: int = 128) -> np.ndarray:
     """One similarity score per pair from a cross-encoder: P(相似) for 2 labels, the raw output for 1."""
     pairs = check_pairs(pairs)
-    max_length = check_max_length(max_length, model.config.max_position_embeddings)
-    if not pairs:
-        return np.empty(0, dtype=np.float32)
-    model.eval()
-    device = model.device
-    encoded = tokenizer([a for a, _ in pairs], [b for _, b in pairs], truncation=True, max_length=max_length)
-    features = [{key: encoded[key][i] for key in encoded} for i in range(len(pairs))]
-    collate = DataCollatorWithPadding(tokenizer)
-    scores = np.empty(len(pairs), dtype=np.float32)
-    for batch in length_sorted_batches([len(f["input_ids"]) for f in features], batch_size):
-        inputs = collate([features[i] for i in batch]).to(device)
-        with autocast(device):
-            logits = model(**inputs).logits.float()
-        batch_scores = logits.softmax(-1)[:, 1] if logits.shape[-1] == 2 else logits[:, 0]
-        scores[batch] = batch_scores.cpu().numpy()
-    return scores
+
+    def pair_scores(inputs):
+        logits = model(**inputs).logits.float()
+        return logits.softmax(-1)[:, 1] if logits.shape[-1] == 2 else logits[:, 0]
+
+    texts = ([a for a, _ in pairs], [b for _, b in pairs])
+    return forward_in_batches(model, tokenizer, texts, pair_scores, batch_size=batch_size, max_length=max_length)
 
 
 def predict_pairs(model, tokenizer, pairs, threshold: float, **kwargs) -> list[dict]:

@@ -9,7 +9,7 @@ import torch.nn.functional as F
 from transformers import Pipeline
 from transformers.pipelines import PIPELINE_REGISTRY
 
-from .biencoder import SIDES, BiEncoder
+from .biencoder import SIDES, BiEncoder, tokenize_side
 from .data import LABEL_NAMES
 from .inference import check_max_length, check_pair, check_pairs, check_threshold
 
@@ -53,9 +53,7 @@ class SentenceSimilarityPipeline(Pipeline):
         max_length = max_length or min(self.tokenizer.model_max_length, self.model.config.max_position_embeddings)
         inputs = {}
         for side, key in zip(SIDES, ("text", "text_pair")):
-            encoded = self.tokenizer(pair[key], truncation=True, max_length=max_length, return_tensors="pt",
-                                     return_token_type_ids=False)
-            inputs.update({f"{name}_{side}": value for name, value in encoded.items()})
+            inputs.update(tokenize_side(self.tokenizer, pair[key], side, max_length, return_tensors="pt"))
         return inputs
 
     def _forward(self, inputs):

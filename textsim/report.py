@@ -4,9 +4,10 @@
     python -m textsim.report summary --profile local   # only (re)write results/<profile>/summary.{json,md}
     python -m textsim.report readme --profile local    # copy that summary into README.md
 
-papermill injects the profile into each notebook's ``parameters`` cell. ``results/<profile>/`` changes only when
-every notebook succeeds: after a failure or Ctrl-C its files are put back as they were, and the executed copies
-(the failing one included) stay in ``results/<profile>/executed/``. ``--publish`` then copies the executed
+papermill injects the profile's name and model into each notebook's ``parameters`` cell (``PROFILE``, ``MODEL``):
+no environment variable carries them. ``results/<profile>/`` changes only when every notebook succeeds: after a
+failure or Ctrl-C its files are put back as they were, and the executed copies (the failing one included) stay in
+``results/<profile>/executed/``. ``--publish`` then copies the executed
 notebooks over the committed ones and rewrites the README's results block, all at the very end.
 Notebook 04 uses ``execute_notebook`` to train the models it needs when notebooks 01 and 03 have not run; the
 summary and the README block are written by ``textsim.summary``.
@@ -15,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import os
 import signal
 import sys
 import time
@@ -25,9 +25,10 @@ import nbformat
 
 from .config import ModelNotFoundError, Profile, absolute_model_path, load_profile, project_relative, resolve_model
 from .results import ResultsError
-from .summary import SEED_REPORTED, previous_minutes, update_readme, write_atomically, write_summary
+from .run import Run
+from .summary import previous_minutes, update_readme, write_atomically, write_summary
 
-__all__ = ["SEED_REPORTED", "NotebookFailed", "execute_notebook", "run", "main"]  # SEED_REPORTED: for notebook 01
+__all__ = ["NotebookFailed", "execute_notebook", "run", "main"]
 
 INJECTED = "injected-parameters"  # papermill's tag on the cell it adds after the parameters cell
 
@@ -38,14 +39,18 @@ class NotebookFailed(RuntimeError):
 
 def execute_notebook(source: Path, target: Path, profile: Profile, timeout: int = 3600,
                      progress: bool = False) -> float:
-    """Run ``source`` top to bottom under ``profile`` (inside its own folder); save it with outputs to ``target``."""
+    """Run ``source`` top to bottom under ``profile`` (inside its own folder); save it with outputs to ``target``.
+
+    Only the profile's name and model travel (as the parameters ``PROFILE`` and ``MODEL``): the notebook loads the
+    rest of the profile by name."""
     import papermill
 
     source, target = Path(source), Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
     start = time.perf_counter()
     try:
-        papermill.execute_notebook(str(source), str(target), parameters={"PROFILE": profile.name},
+        parameters = {"PROFILE": profile.name, "MODEL": absolute_model_path(profile.model)}  # kernels run elsewhere
+        papermill.execute_notebook(str(source), str(target), parameters=parameters,
                                    kernel_name="python3", cwd=str(source.resolve().parent), log_output=False,
                                    progress_bar=progress, execution_timeout=timeout)
     except papermill.PapermillExecutionError as error:
@@ -55,34 +60,38 @@ def execute_notebook(source: Path, target: Path, profile: Profile, timeout: int 
     return time.perf_counter() - start
 
 
-def run(notebooks: list[str], profile: Profile, publish: bool = False) -> int:
-    """Execute each notebook; keep results, notebooks and README whole whatever happens. Returns an exit code."""
+def run(notebooks: list[str], profile: Profile, publish: bool = False, root: Path | None = None) -> int:
+    """Execute each notebook; keep results, notebooks and README whole whatever happens. Returns an exit code.
+
+    ``root``: the folder whose ``results/`` and README the runner snapshots and writes (default: this checkout;
+    tests give a temporary one). The notebooks themselves always write under the checkout they run in."""
     sources = [Path(n) for n in notebooks]
     missing = [str(s) for s in sources if not s.is_file()]
     if missing:
         raise FileNotFoundError(f"No such notebook: {', '.join(missing)}")
     if publish and profile.name == "smoke":
         raise ValueError("smoke results are for CI only and are never published: use PROFILE=local or paper")
-    before = FileSnapshot(profile.results_dir)
-    executed = profile.results_dir / "executed"
-    minutes = previous_minutes(profile)
+    series = Run(profile, root=root) if root else Run(profile)
+    before = FileSnapshot(series.results_dir)
+    executed = series.results_dir / "executed"
+    minutes = previous_minutes(series)
     try:
         failed = execute_all(sources, executed, profile, minutes)
     except KeyboardInterrupt:
         before.restore()
-        print(f"Interrupted: {shown(profile.results_dir)}, the notebooks and README are left as they were.")
+        print(f"Interrupted: {shown(series.results_dir)}, the notebooks and README are left as they were.")
         return 130
     if failed:
         before.restore()
-        print(f"{len(failed)} notebook(s) FAILED ({', '.join(failed)}): {shown(profile.results_dir)}, the "
+        print(f"{len(failed)} notebook(s) FAILED ({', '.join(failed)}): {shown(series.results_dir)}, the "
               f"notebooks and README are left as they were; executed copies are in {shown(executed)}.")
         return 1
     with deferred_interrupts():
-        summary = write_summary(profile, minutes=minutes)
+        summary = write_summary(series, minutes=minutes)
         if publish:
             for source in sources:
                 write_atomically(source, nbformat.writes(published(nbformat.read(executed / source.name, 4))))
-            update_readme(profile)
+            update_readme(series)
     print(f"Notebooks: {sum(minutes.values()):.1f} min in all. Summary: {shown(summary)}"
           + ("; notebooks and README published." if publish else "."))
     return 0
@@ -106,11 +115,20 @@ def execute_all(sources: list[Path], executed: Path, profile: Profile, minutes: 
 
 
 def published(notebook):
-    """The executed notebook as it is committed: no injected parameters cell, no papermill metadata."""
+    """The executed notebook as it is committed: no injected parameters cell, no papermill metadata, and no
+    empty HTML output (what a progress bar leaves behind once it has finished)."""
     notebook.cells = [cell for cell in notebook.cells if INJECTED not in cell.metadata.get("tags", [])]
     for item in (notebook, *notebook.cells):
         item.metadata.pop("papermill", None)
+    for cell in notebook.cells:
+        if cell.cell_type == "code":
+            cell.outputs = [output for output in cell.outputs if not is_empty_html(output)]
     return notebook
+
+
+def is_empty_html(output) -> bool:
+    html = output.get("data", {}).get("text/html")
+    return output.get("output_type") == "display_data" and html is not None and not "".join(html).strip()
 
 
 class FileSnapshot:
@@ -156,23 +174,23 @@ def main(argv=None) -> int:
     parser.add_argument("command", choices=["run", "summary", "readme"])
     parser.add_argument("notebooks", nargs="*", help="for run: the notebooks to execute, in order")
     parser.add_argument("--profile", help="smoke | local | paper (default: $TEXTSIM_PROFILE, else local)")
+    parser.add_argument("--model", help="run: a Hub id or a model folder (default: $TEXTSIM_MODEL, else the "
+                        "profile's model)")
     parser.add_argument("--publish", action="store_true", help="run: copy executed notebooks over the sources")
     args = parser.parse_intermixed_args(argv)
     try:
-        profile = load_profile(args.profile)
+        profile = load_profile(args.profile, model=args.model)
+        series = Run(profile)
         if args.command == "run":
             if not args.notebooks:
                 parser.error("run needs the notebooks to execute")
             signal.signal(signal.SIGTERM, _stop)
-            if os.environ.get("TEXTSIM_MODEL"):  # the kernels run in notebooks/: pass them an absolute folder
-                os.environ["TEXTSIM_MODEL"] = absolute_model_path(os.environ["TEXTSIM_MODEL"])
-                profile = load_profile(args.profile)
             resolve_model(profile.model)  # a model that cannot load fails here, before any notebook starts
             return run(args.notebooks, profile, publish=args.publish)
         if args.command == "readme":
-            update_readme(profile)
+            update_readme(series)
             return 0
-        print(write_summary(profile).read_text(encoding="utf-8"))
+        print(write_summary(series).read_text(encoding="utf-8"))
         return 0
     except (ResultsError, ModelNotFoundError, FileNotFoundError, ValueError) as error:
         print(f"error: {error}", file=sys.stderr)

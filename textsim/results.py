@@ -1,16 +1,15 @@
-"""Results files: what each notebook measured, with the profile, model, hardware and library versions.
+"""What goes into a results file: the table rows, the library versions, and reading a file back.
 
-Taught in notebook 01 (last section); ``make run`` collects them into ``results/<profile>/summary.md``.
+Taught in notebook 01 (last section); ``Run.write_results`` writes the file, ``make run`` collects the files into
+``results/<profile>/summary.md``.
 """
 from __future__ import annotations
 
 import json
 import platform
-from datetime import datetime, timezone
 from importlib.metadata import version
 from pathlib import Path
 
-from .config import Profile
 from .metrics import wilson_interval
 
 LIBRARIES = ("torch", "transformers", "datasets", "scikit-learn", "faiss-cpu", "numpy")
@@ -40,25 +39,6 @@ def metric_row(recipe: str, metrics: dict, threshold: float | None, threshold_so
     return row
 
 
-def write_results(profile: Profile, notebook: str, **fields) -> Path:
-    """``results/<profile>/<notebook>.json`` with the run's context added."""
-    record = {"notebook": notebook, "profile": profile.name, "model": profile.model, "seed": profile.seed,
-              **fields, "versions": library_versions(), "platform": platform.platform(),
-              "finished_at": datetime.now(timezone.utc).isoformat(timespec="seconds")}
-    path = profile.results_dir / f"{notebook}.json"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    text = json.dumps(record, ensure_ascii=False, indent=2, default=_plain)
-    path.write_text(text + "\n", encoding="utf-8")
-    return path
-
-
-def _plain(value):
-    """numpy scalars and arrays as plain JSON numbers and lists."""
-    if hasattr(value, "tolist"):
-        return value.tolist()
-    raise TypeError(f"{type(value).__name__} is not JSON serializable")
-
-
 class ResultsError(ValueError):
     """A results file that cannot be used; the message names the file."""
 
@@ -77,9 +57,3 @@ def read_json(path: Path, required: tuple[str, ...] = ()) -> dict:
         raise ResultsError(f"{path}: missing field(s) {', '.join(missing)}; the file is incomplete. "
                            f"Run the notebook again.")
     return record
-
-
-def read_results(profile: Profile, notebook: str) -> dict | None:
-    """A notebook's results under this profile, or None when that notebook has not run yet."""
-    path = profile.results_dir / f"{notebook}.json"
-    return read_json(path, required=("profile", "model")) if path.is_file() else None

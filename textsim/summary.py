@@ -10,17 +10,15 @@ import json
 import os
 from pathlib import Path
 
-from .config import PROJECT_ROOT, Profile, project_relative
 from .results import ResultsError, read_json
+from .run import NOTEBOOKS, Run
 
-# Reported by the seed tutorial (hfl/chinese-macbert-base, 3 epochs, GPU): quoted, not re-run here.
-SEED_REPORTED = [
+# Reported by the original tutorial (hfl/chinese-macbert-base, 3 epochs, GPU): quoted, not re-run here.
+ORIGINAL_REPORTED = [
     {"recipe": "cross-encoder (classification)", "accuracy": 0.914, "f1": 0.888},
     {"recipe": "cross-encoder (regression)", "accuracy": 0.9135, "f1": 0.888},
     {"recipe": "bi-encoder (pooler + CosineEmbeddingLoss, threshold 0.8)", "accuracy": 0.7625, "f1": 0.70},
 ]
-NOTEBOOKS = ["01_cross_encoder_classification", "02_cross_encoder_regression", "03_bi_encoder",
-             "04_retrieve_and_rerank"]
 
 
 def write_atomically(path: Path, content: str | bytes) -> None:
@@ -30,17 +28,17 @@ def write_atomically(path: Path, content: str | bytes) -> None:
     os.replace(partial, path)
 
 
-def previous_minutes(profile: Profile) -> dict[str, float]:
+def previous_minutes(run: Run) -> dict[str, float]:
     """Minutes per notebook of the last summary, so that re-running one notebook keeps the others' times."""
-    path = profile.results_dir / "summary.json"
+    path = run.results_dir / "summary.json"
     return dict(read_json(path).get("minutes", {})) if path.is_file() else {}
 
 
-def collect(profile: Profile) -> dict:
-    """Every notebook's results file under ``profile``, in series order (missing ones left out)."""
-    found = {}
+def collect(run: Run) -> dict:
+    """Every notebook's results file under the run's profile, in series order (missing ones left out)."""
+    profile, found = run.profile, {}
     for name in NOTEBOOKS:
-        path = profile.results_dir / f"{name}.json"
+        path = run.results_path(name)
         if path.is_file():
             record = read_json(path, required=("profile", "model", "device"))
             if record["profile"] != profile.name:
@@ -50,16 +48,17 @@ def collect(profile: Profile) -> dict:
     return found
 
 
-def write_summary(profile: Profile, minutes: dict | None = None) -> Path:
+def write_summary(run: Run, minutes: dict | None = None) -> Path:
     """``summary.json`` and ``summary.md`` from the results files; the last run's minutes unless given."""
-    results = collect(profile)
+    results = collect(run)
     if not results:
-        raise ResultsError(f"no results under {project_relative(profile.results_dir)}: "
-                           f"run `make run PROFILE={profile.name}`.")
-    minutes = previous_minutes(profile) if minutes is None else minutes
-    summary = {"profile": profile.name, "minutes": minutes, "notebooks": results, "seed_reported": SEED_REPORTED}
-    write_atomically(profile.results_dir / "summary.json", json.dumps(summary, ensure_ascii=False, indent=2) + "\n")
-    path = profile.results_dir / "summary.md"
+        raise ResultsError(f"no results under {run.relative(run.results_dir)}: "
+                           f"run `make run PROFILE={run.profile.name}`.")
+    minutes = previous_minutes(run) if minutes is None else minutes
+    summary = {"profile": run.profile.name, "minutes": minutes, "notebooks": results,
+               "original_reported": ORIGINAL_REPORTED}
+    write_atomically(run.results_dir / "summary.json", json.dumps(summary, ensure_ascii=False, indent=2) + "\n")
+    path = run.results_dir / "summary.md"
     write_atomically(path, summary_markdown(summary))
     return path
 
@@ -78,9 +77,9 @@ def summary_markdown(summary: dict) -> str:
                 f"| {row['recall']:.4f} | {_blank(row.get('train_seconds'))} "
                 f"| {_blank(row.get('eval_pairs_per_second'))} | {result['model']} | {result['device']} |")
         retrieval += result.get("retrieval", [])
-    for row in summary["seed_reported"]:
-        lines.append(f"| seed | {row['recipe']} | | | {row['accuracy']} | | {row['f1']} | | | | "
-                     f"| hfl/chinese-macbert-base | GPU (reported by the seed, not re-run) |")
+    for row in summary["original_reported"]:
+        lines.append(f"| original | {row['recipe']} | | | {row['accuracy']} | | {row['f1']} | | | | "
+                     f"| hfl/chinese-macbert-base | GPU (reported by the original tutorial, not re-run) |")
     text = f"Profile `{summary['profile']}`"
     if summary.get("minutes"):
         each = ", ".join(f"{name[:2]} {value:g}" for name, value in summary["minutes"].items())
@@ -105,7 +104,6 @@ def _interval(bounds, digits: int = 4) -> str:
     return "" if not bounds else f"[{bounds[0]:.{digits}f}, {bounds[1]:.{digits}f}]"
 
 
-README = PROJECT_ROOT / "README.md"
 README_START, README_END = "<!-- results:start -->", "<!-- results:end -->"
 
 
@@ -123,10 +121,10 @@ def split_readme(text: str) -> tuple[str, str, str]:
     return text[:start], text[start:end], text[end:]
 
 
-def update_readme(profile: Profile, readme: Path | None = None) -> None:
+def update_readme(run: Run, readme: Path | None = None) -> None:
     """Replace the README's results block with ``summary.md`` made from the committed ``summary.json``."""
-    readme = readme or README
-    summary = read_json(profile.results_dir / "summary.json", required=("profile", "notebooks", "seed_reported"))
+    readme = readme or run.root / "README.md"
+    summary = read_json(run.results_dir / "summary.json", required=("profile", "notebooks", "original_reported"))
     before, _, after = split_readme(readme.read_text(encoding="utf-8"))
     write_atomically(readme, f"{before}\n{summary_markdown(summary).strip(chr(10))}\n{after}")
 

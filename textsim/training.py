@@ -4,14 +4,13 @@ Taught in notebook 01 (sections 2, 4 and 5); notebooks 02 and 03 reuse them.
 """
 from __future__ import annotations
 
-import os
 import time
 from importlib.resources import files
 
-from transformers import TrainingArguments, set_seed
+from transformers import TrainingArguments
 
-from .config import PROJECT_ROOT, Profile
 from .device import mixed_precision, pick_device
+from .run import Run
 
 
 def tokenize_pairs(dataset, tokenizer, max_length: int = 128):
@@ -27,13 +26,16 @@ def local_metric(name: str) -> str:
     return str(files("textsim") / "evaluate_metrics" / name)
 
 
-def training_arguments(profile: Profile, run_name: str, learning_rate: float, epochs: float,
+def training_arguments(run: Run, learning_rate: float, epochs: float, part: str = "",
                        **overrides) -> TrainingArguments:
-    """The series' TrainingArguments, one comment per argument; ``overrides`` replace any of them."""
-    set_seed(profile.seed)  # Python, NumPy and torch: the same run every time
-    os.environ["TENSORBOARD_LOGGING_DIR"] = str(profile.runs_dir / run_name)  # read by TensorBoardCallback
+    """The series' TrainingArguments, one comment per argument; ``overrides`` replace any of them.
+
+    ``part`` names the training run when a notebook trains several: its checkpoints go to
+    ``run.checkpoint_dir(part)``; give the Trainer ``callbacks=[run.tensorboard(part)]`` for its logs.
+    """
+    profile = run.profile
     settings = dict(
-        output_dir=str(PROJECT_ROOT / "build" / "checkpoints" / profile.name / run_name),  # checkpoints
+        output_dir=str(run.checkpoint_dir(part)),  # checkpoints, under build/
         per_device_train_batch_size=profile.batch_size,  # pairs per training step (32, as in the seed)
         per_device_eval_batch_size=profile.batch_size * 2,  # no gradients to keep: twice as many fit
         learning_rate=learning_rate,  # the peak, reached after the warm-up, then linear decay to 0
@@ -48,8 +50,8 @@ def training_arguments(profile: Profile, run_name: str, learning_rate: float, ep
         metric_for_best_model="accuracy",  # best = highest eval_accuracy on validation
         logging_steps=10,  # log the training loss every 10 steps (the learning curve)
         disable_tqdm=False,  # a progress bar and a table per evaluation, even at quiet_logs' log level
-        report_to=["tensorboard"],  # logs for `tensorboard --logdir runs`
-        seed=profile.seed,  # Trainer() calls set_seed(seed) again
+        report_to="none",  # no automatic loggers: TensorBoard comes as run.tensorboard(part), in its own folder
+        seed=profile.seed,  # Trainer() calls set_seed(seed): Python, NumPy and torch, the same run every time
         data_seed=profile.seed,  # seeds the sampler that shuffles and groups the batches
         dataloader_num_workers=0,  # batches built in the main process: no worker start-up cost
         dataloader_pin_memory=pick_device().type == "cuda",  # pinned memory only helps copies to a GPU

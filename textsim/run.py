@@ -1,0 +1,147 @@
+"""The run: a profile, the notebook that runs under it, and every path they own.
+
+Taught in notebook 01 (its second cell); every notebook starts with ``run = textsim.start_run(NOTEBOOK, PROFILE,
+MODEL)``. Models, checkpoints, TensorBoard logs and results files all hang off ``Run.root``, so moving a folder
+touches this file only, and tests point a whole run at a temporary folder with ``Run(..., root=tmp_path)``.
+"""
+from __future__ import annotations
+
+import dataclasses
+import json
+import platform
+from datetime import datetime, timezone
+from pathlib import Path
+
+from .config import PROJECT_ROOT, Profile, load_profile
+from .results import library_versions, read_json
+
+# The series, in the order it is read and run.
+NOTEBOOKS = ("01_cross_encoder_classification", "02_cross_encoder_regression", "03_bi_encoder",
+             "04_retrieve_and_rerank")
+# The models a notebook saves for later notebooks: name -> (notebook, sub-folder of its model folder).
+TRAINED_MODELS = {
+    "cross_encoder": ("01_cross_encoder_classification", ""),
+    "regression": ("02_cross_encoder_regression", ""),
+    "bi_encoder_original": ("03_bi_encoder", "original_recipe"),
+    "bi_encoder_improved": ("03_bi_encoder", "improved"),
+}
+
+
+@dataclasses.dataclass(frozen=True)
+class Run:
+    """One notebook under one profile (``notebook=None``: the whole series, as the runner sees it)."""
+
+    profile: Profile
+    notebook: str | None = None
+    root: Path = PROJECT_ROOT
+
+    @property
+    def models_dir(self) -> Path:
+        return self.root / "models" / self.profile.name
+
+    @property
+    def results_dir(self) -> Path:
+        return self.root / "results" / self.profile.name
+
+    def notebook_file(self, notebook: str | None = None) -> Path:
+        return self.root / "notebooks" / f"{notebook or self._own()}.ipynb"
+
+    def model_dir(self, part: str = "") -> Path:
+        """Where this notebook saves a model (``part``: a sub-folder when it saves several)."""
+        folder = self.models_dir / self._own()
+        return folder / part if part else folder
+
+    def checkpoint_dir(self, part: str = "") -> Path:
+        """The Trainer's ``output_dir``: checkpoints during training, under ``build/``."""
+        return self.root / "build" / "checkpoints" / self.profile.name / self._name(part)
+
+    def tensorboard_dir(self, part: str = "") -> Path:
+        """TensorBoard logs of one training run: ``tensorboard --logdir runs``."""
+        return self.root / "runs" / self.profile.name / self._name(part)
+
+    def tensorboard(self, part: str = ""):
+        """A ``TensorBoardCallback`` that logs to ``tensorboard_dir(part)``, for ``Trainer(callbacks=[...])``.
+
+        transformers 5 has no ``TrainingArguments.logging_dir``: the callback reads its folder from the variable
+        ``TENSORBOARD_LOGGING_DIR`` unless it is given one, as here.
+        """
+        from transformers.integrations import TensorBoardCallback
+
+        callback = TensorBoardCallback()
+        callback.logging_dir = str(self.tensorboard_dir(part))
+        return callback
+
+    def trained_model(self, name: str) -> Path:
+        """The folder of a model an earlier notebook saved (see ``TRAINED_MODELS``)."""
+        notebook, part = trained_model_entry(name)
+        folder = self.models_dir / notebook
+        return folder / part if part else folder
+
+    def notebooks_to_run_first(self, names) -> list[str]:
+        """The notebooks, in series order, whose models among ``names`` are not saved yet under this profile."""
+        missing = {trained_model_entry(name)[0] for name in names
+                   if not (self.trained_model(name) / "config.json").is_file()}
+        return [notebook for notebook in NOTEBOOKS if notebook in missing]
+
+    def results_path(self, notebook: str | None = None) -> Path:
+        return self.results_dir / f"{notebook or self._own()}.json"
+
+    def write_results(self, device: str, splits=None, **fields) -> Path:
+        """``results/<profile>/<notebook>.json``: ``fields`` with the run's context (profile, model, seed, device,
+        split sizes, library versions, platform, time) added."""
+        record = {"notebook": self._own(), "profile": self.profile.name, "model": self.profile.model,
+                  "seed": self.profile.seed, "device": device}
+        if splits is not None:
+            record["split_sizes"] = {name: len(part) for name, part in splits.items()}
+        record.update(fields, versions=library_versions(), platform=platform.platform(),
+                      finished_at=datetime.now(timezone.utc).isoformat(timespec="seconds"))
+        path = self.results_path()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(record, ensure_ascii=False, indent=2, default=_plain) + "\n", encoding="utf-8")
+        return path
+
+    def read_results(self, notebook: str) -> dict | None:
+        """A notebook's results under this profile, or None when that notebook has not run yet."""
+        path = self.results_path(notebook)
+        return read_json(path, required=("profile", "model")) if path.is_file() else None
+
+    def relative(self, path) -> str:
+        """``path`` relative to the project when it lies inside it: no machine paths in outputs."""
+        try:
+            return Path(path).resolve().relative_to(self.root.resolve()).as_posix()
+        except ValueError:
+            return str(path)
+
+    def describe(self) -> str:
+        p = self.profile
+        sizes = "all pairs" if p.max_train is None else f"{p.max_train} train / {p.max_eval} eval pairs"
+        return f"{self._own()} · profile {p.name} · model {p.model} · {sizes} · seed {p.seed}"
+
+    def _own(self) -> str:
+        if not self.notebook:
+            raise ValueError("this Run has no notebook: give Run(profile, notebook=...) for a notebook's paths")
+        return self.notebook
+
+    def _name(self, part: str) -> str:
+        return f"{self._own()}_{part}" if part else self._own()
+
+
+def start_run(notebook: str, profile: str | None = None, model: str | None = None, root: Path | None = None) -> Run:
+    """The run of a notebook: its ``parameters`` cell's ``PROFILE`` and ``MODEL`` (None: the environment's
+    ``TEXTSIM_PROFILE`` / ``TEXTSIM_MODEL``, else ``local`` and the profile's model)."""
+    if not notebook or not isinstance(notebook, str):
+        raise ValueError(f"notebook must be a notebook's name such as {NOTEBOOKS[0]!r}, got {notebook!r}")
+    return Run(load_profile(profile, model=model), notebook, root or PROJECT_ROOT)
+
+
+def trained_model_entry(name: str) -> tuple[str, str]:
+    if name not in TRAINED_MODELS:
+        raise ValueError(f"unknown trained model {name!r}; the series saves {sorted(TRAINED_MODELS)}")
+    return TRAINED_MODELS[name]
+
+
+def _plain(value):
+    """numpy scalars and arrays as plain JSON numbers and lists."""
+    if hasattr(value, "tolist"):
+        return value.tolist()
+    raise TypeError(f"{type(value).__name__} is not JSON serializable")
