@@ -242,3 +242,103 @@ def test_split_of_too_few_rows_says_why(counts):
 def test_split_works_from_10_pairs_of_each_label():
     rows = [{"sentence1": f"句{i}", "sentence2": "天气", "label": int(i >= 10)} for i in range(20)]
     assert sum(len(part) for part in split_pairs(rows).values()) == 20
+
+
+# --- CSV and TSV: the same rows and the same errors as JSON lines -------------------------------------------------
+
+def write_text(tmp_path, name: str, text: str, encoding: str = "utf-8"):
+    path = tmp_path / name
+    path.write_bytes(text.encode(encoding))
+    return path
+
+
+def as_table(rows, separator: str) -> str:
+    header = separator.join(["sentence1", "sentence2", "label"])
+    return "\n".join([header] + [separator.join([r["sentence1"], r["sentence2"], str(r["label"])]) for r in rows]) + "\n"
+
+
+def test_csv_tsv_and_json_lines_give_the_same_rows_and_splits(tmp_path, make_rows, write_jsonl):
+    rows = make_rows(60)
+    rows[3]["sentence2"] = "007"  # digits stay text; "NA" is not a missing value
+    rows[4]["sentence1"] = "NA"
+    paths = [write_jsonl(rows), write_text(tmp_path, "pairs.csv", as_table(rows, ",")),
+             write_text(tmp_path, "pairs.TSV", as_table(rows, "\t"))]
+    read = [read_pairs(path) for path in paths]
+    assert read[0] == read[1] == read[2] == rows
+    splits = [load_splits(textsim.PROFILES["smoke"], path) for path in paths]
+    for name in ("train", "validation", "test"):
+        assert splits[0][name].to_list() == splits[1][name].to_list() == splits[2][name].to_list()
+
+
+def test_csv_quoting_extra_columns_blank_lines_and_a_bom(tmp_path):
+    text = ('\ufeffid,sentence1,sentence2,label\n7,"今天,天气",好,1\n\n8,"多行\n的句子", 天气 ,0\n9,胡子,胡须,"1"\n')
+    assert read_pairs(write_text(tmp_path, "pairs.csv", text)) == [
+        {"sentence1": "今天,天气", "sentence2": "好", "label": 1},
+        {"sentence1": "多行\n的句子", "sentence2": "天气", "label": 0},
+        {"sentence1": "胡子", "sentence2": "胡须", "label": 1}]
+
+
+def test_tsv_quotes_are_text(tmp_path):
+    rows = read_pairs(write_text(tmp_path, "pairs.tsv", 'sentence1\tsentence2\tlabel\n"他说\t好"\t1\n'))
+    assert rows == [{"sentence1": '"他说', "sentence2": '好"', "label": 1}]
+
+
+@pytest.mark.parametrize("body, line, message", [
+    ("a,b,1\nc,d,2\n", 3, "label must be 0 or 1 (an integer or a string), got '2' (str)"),
+    ("a,b,1\nc,d,1.0\n", 3, "label must be 0 or 1"),
+    ("a,b,1\n,d,0\n", 3, "sentence1 must be a non-empty string, got ''"),
+    ("a,b,1\nc,  ,0\n", 3, "sentence2 must be a non-empty string"),
+    ("a,b,1\nc,d\n", 3, "label must be 0 or 1"),  # a short row: its missing cells are empty
+    ('"two\nlines",b,1\n\nc,d,x\n', 5, "label must be 0 or 1"),  # a quoted line break and a blank line count
+])
+def test_a_bad_csv_row_names_file_and_line(tmp_path, body, line, message):
+    path = write_text(tmp_path, "pairs.csv", "sentence1,sentence2,label\n" + body)
+    with pytest.raises(DataError) as caught:
+        read_pairs(path)
+    assert_names(caught, path, line)
+    assert message in str(caught.value)
+
+
+@pytest.mark.parametrize("header, row", [("sentence1,sentence2", "a,b"), ("sentence1,text2,label", "a,b,1"),
+                                         ("Sentence1,sentence2,label", "a,b,1")])
+def test_a_missing_column_names_it_and_the_header(tmp_path, header, row):
+    path = write_text(tmp_path, "pairs.csv", f"{header}\n{row}\n")
+    with pytest.raises(DataError) as caught:
+        read_pairs(path)
+    assert_names(caught, path, 1)
+    assert "missing column" in str(caught.value) and "the header names [" in str(caught.value)
+
+
+@pytest.mark.parametrize("body, detail", [("a,b,1\nc,d,1,extra\n", "Expected 3 fields in line 3, saw 4"),
+                                          ("a,b,1,extra\nc,d,1\n", "does not match length of data")])
+def test_a_row_with_too_many_cells_is_an_error_not_an_index(tmp_path, body, detail):
+    path = write_text(tmp_path, "pairs.csv", "sentence1,sentence2,label\n" + body)
+    with pytest.raises(DataError) as caught:
+        read_pairs(path)
+    assert_names(caught, path)
+    assert "cannot be read as CSV" in str(caught.value) and detail in str(caught.value)
+
+
+def test_non_utf8_csv_names_the_line(tmp_path):
+    path = tmp_path / "pairs.csv"
+    path.write_bytes("sentence1,sentence2,label\na,b,1\n".encode() + "今天,天气,1\n".encode("gbk"))
+    with pytest.raises(DataError) as caught:
+        read_pairs(path)
+    assert_names(caught, path, 3)
+    assert "UTF-8" in str(caught.value)
+
+
+@pytest.mark.parametrize("text", ["", "sentence1,sentence2,label\n", "sentence1,sentence2,label\n\n,,\n"])
+def test_a_table_without_pairs(tmp_path, text):
+    path = write_text(tmp_path, "pairs.csv", text)
+    with pytest.raises(DataError) as caught:
+        read_pairs(path)
+    assert_names(caught, path)
+    assert "no sentence pairs" in str(caught.value)
+
+
+def test_a_missing_own_file_does_not_suggest_make_data(tmp_path):
+    with pytest.raises(DataError, match="file not found.$"):
+        read_pairs(tmp_path / "mine.csv")
+    with pytest.raises(DataError, match="Run `make data`"):
+        read_pairs(tmp_path / "train_pair_1w.json")

@@ -4,15 +4,18 @@ Taught in notebook 01 (section 1); notebooks 02-04 reuse ``load_splits``.
 """
 from __future__ import annotations
 
+import csv
 import hashlib
 import http.client
 import json
 import shutil
 import urllib.request
+import warnings
 from collections import Counter
 from pathlib import Path
 
-from datasets import ClassLabel, Dataset, DatasetDict
+from datasets import ClassLabel, Dataset, DatasetDict, load_dataset
+from datasets.exceptions import DatasetGenerationError
 
 from .config import PROJECT_ROOT, Profile
 
@@ -26,6 +29,8 @@ DATA_DIR = PROJECT_ROOT / "data"
 SHARED_DATA_DIR = PROJECT_ROOT.parent / "shared" / "data"
 DOWNLOAD_TIMEOUT = 60  # seconds without an answer before a download gives up
 LABEL_NAMES = ["不相似", "相似"]  # id2label of every model in the series
+FIELDS = ("sentence1", "sentence2", "label")  # a pair file's fields (JSON lines) or named columns (CSV / TSV)
+TABLE_SEPARATORS = {".csv": ",", ".tsv": "\t"}
 
 
 class DataError(ValueError):
@@ -96,12 +101,16 @@ def check_source(copy: Path, source: Path | str) -> None:
 
 
 def read_pairs(path: Path) -> list[dict]:
-    """Every line of a JSON-lines pair file, validated; the first bad line raises ``DataError``."""
+    """Every pair of a pair file, validated; the first bad line raises ``DataError``. JSON lines, or CSV / TSV
+    (by the suffix ``.csv`` / ``.tsv``) with the named columns sentence1, sentence2, label."""
     path = Path(path)
     if path.is_dir():
         raise DataError(f"{path}: is a directory, not a pair file.")
     if not path.is_file():
-        raise DataError(f"{path}: file not found. Run `make data` to fetch it.")
+        fetch = " Run `make data` to fetch it." if path.name == DATA_FILE else ""
+        raise DataError(f"{path}: file not found.{fetch}")
+    if path.suffix.lower() in TABLE_SEPARATORS:
+        return read_table(path, TABLE_SEPARATORS[path.suffix.lower()])
     rows = []
     with open(path, "rb") as stream:
         for number, raw in enumerate(stream, start=1):
@@ -140,9 +149,14 @@ def parse_pair(line: str, where: str) -> dict:
         raise DataError(f"{where}: malformed JSON ({error.msg}).") from None
     if not isinstance(record, dict):
         raise DataError(f"{where}: expected a JSON object, got {type(record).__name__}.")
-    for field in ("sentence1", "sentence2", "label"):
+    for field in FIELDS:
         if field not in record:
             raise DataError(f"{where}: missing field {field!r}.")
+    return check_record(record, where)
+
+
+def check_record(record: dict, where: str) -> dict:
+    """One pair from a record holding the three fields: stripped sentences and an int label, or ``DataError``."""
     for field in ("sentence1", "sentence2"):
         check_sentence(record[field], f"{where}: {field}", DataError)
     label = record["label"]
@@ -151,6 +165,50 @@ def parse_pair(line: str, where: str) -> dict:
                         f"got {label!r} ({type(label).__name__}).")
     return {"sentence1": record["sentence1"].strip(), "sentence2": record["sentence2"].strip(),
             "label": int(label)}
+
+
+def read_table(path: Path, separator: str) -> list[dict]:
+    """The pairs of a CSV or TSV file with a header row, read by ``datasets`` (pandas): every cell as text.
+
+    TSV cells are never quoted (a quote is text); CSV cells may be, over several lines. A row of empty cells is
+    a blank line and skipped; lines are counted from the header, line 1.
+    """
+    table = load_table(path, separator)
+    missing = [field for field in FIELDS if field not in table.column_names]
+    if missing:
+        raise DataError(f"{path}:1: missing column {missing[0]!r}; the header names {table.column_names}.")
+    rows, line = [], 2
+    for record in table:
+        cells = [str(value) for value in record.values()]  # columns other than FIELDS may be numbers
+        if any(cell.strip() for cell in cells):
+            rows.append(check_record(record, f"{path}:{line}"))
+        line += 1 + sum(cell.count("\n") for cell in cells)
+    if not rows:
+        raise DataError(f"{path}: no sentence pairs in the file.")
+    return rows
+
+
+def load_table(path: Path, separator: str) -> Dataset:
+    from pandas.errors import ParserWarning
+
+    quoting = csv.QUOTE_NONE if separator == "\t" else csv.QUOTE_MINIMAL
+    try:  # a row with too many cells: an error, never an index column or cells dropped; utf-8-sig: Excel's BOM
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", ParserWarning)
+            return load_dataset("csv", data_files=str(path), split="train", sep=separator, quoting=quoting,
+                                encoding="utf-8-sig", converters={field: str for field in FIELDS}, na_filter=False,
+                                index_col=False, skip_blank_lines=False)
+    except DatasetGenerationError as error:
+        cause = error.__cause__
+        if isinstance(cause, UnicodeDecodeError):  # name the line, as the JSON-lines reader does
+            with open(path, "rb") as stream:
+                for number, raw in enumerate(stream, start=1):
+                    decode_line(raw, f"{path}:{number}")
+        if type(cause).__name__ == "EmptyDataError":
+            raise DataError(f"{path}: no sentence pairs in the file.") from None
+        raise DataError(f"{path}: cannot be read as {path.suffix[1:].upper()} ({str(cause).strip()}).") from None
+    except ValueError as error:  # a header and no rows: 'Instruction "train" corresponds to no data!'
+        raise DataError(f"{path}: no sentence pairs in the file ({error}).") from None
 
 
 def split_pairs(rows: list[dict], seed: int = 42) -> DatasetDict:

@@ -1,0 +1,163 @@
+"""python -m textsim.train: clear errors on bad data, each recipe end to end on a tiny model, and a launch of two CPU
+processes with torchrun (DDP over gloo) that must split alike, train on different batches and save once."""
+import csv
+import json
+import math
+import socket
+import subprocess
+import sys
+
+import pytest
+import torch
+from transformers import AutoModelForSequenceClassification, BertModel
+
+import textsim
+from textsim.biencoder import BiEncoder
+from textsim.config import PROFILES
+from textsim.train import FirstBatch, main, split_digest
+
+
+@pytest.fixture
+def base(tmp_path, tiny_config, tokenizer):
+    """A tiny random BERT checkpoint with its tokenizer: the --model of every run here."""
+    torch.manual_seed(0)
+    folder = tmp_path / "base"
+    BertModel(tiny_config()).save_pretrained(folder)
+    tokenizer.save_pretrained(folder)
+    return folder
+
+
+def write_table(path, rows, separator=","):
+    with open(path, "w", encoding="utf-8", newline="") as stream:
+        writer = csv.DictWriter(stream, fieldnames=["sentence1", "sentence2", "label"], delimiter=separator)
+        writer.writeheader()
+        writer.writerows(rows)
+    return path
+
+
+def train(tmp_path, base, data, recipe="classification", *extra):
+    return main(["--recipe", recipe, "--data", str(data), "--profile", "smoke", "--model", str(base),
+                 "--out", str(tmp_path / "out"), *extra])
+
+
+# --- bad input: one clear error naming the file (and line, and column), nothing trained --------------------------
+
+def test_a_missing_file_is_named(tmp_path, base, capsys):
+    assert train(tmp_path, base, tmp_path / "absent.csv") == 1
+    error = capsys.readouterr().err
+    assert f"{tmp_path / 'absent.csv'}: file not found" in error and "make data" not in error
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_missing_column_is_named(tmp_path, base, capsys):
+    path = tmp_path / "pairs.csv"
+    path.write_text("sentence1,sentence2,score\n今天,天气,1\n", encoding="utf-8")
+    assert train(tmp_path, base, path) == 1
+    assert f"{path}:1: missing column 'label'" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("suffix, separator", [(".csv", ","), (".tsv", "\t")])
+def test_a_bad_label_names_file_line_and_value(tmp_path, base, capsys, make_rows, suffix, separator):
+    rows = make_rows(30)
+    rows[6]["label"] = "2"
+    path = write_table(tmp_path / f"pairs{suffix}", rows, separator)
+    assert train(tmp_path, base, path) == 1
+    error = capsys.readouterr().err
+    assert f"{path}:8: label must be 0 or 1" in error and "'2'" in error  # header = line 1, rows[6] = line 8
+
+
+def test_a_bad_json_line_is_named(tmp_path, base, capsys, write_jsonl, make_rows):
+    path = write_jsonl([*make_rows(5), {"sentence1": "今天", "sentence2": " ", "label": 1}])
+    assert train(tmp_path, base, path) == 1
+    assert f"{path}:6: sentence2 must be a non-empty string" in capsys.readouterr().err
+
+
+def test_an_unknown_recipe_is_an_argparse_error(tmp_path, base, capsys):
+    with pytest.raises(SystemExit):
+        train(tmp_path, base, tmp_path / "x.csv", "cosent")
+    assert "invalid choice: 'cosent'" in capsys.readouterr().err
+
+
+def test_a_model_folder_without_config_is_named(tmp_path, make_rows, capsys):
+    (tmp_path / "empty").mkdir()
+    path = write_table(tmp_path / "pairs.csv", make_rows(30))
+    assert train(tmp_path, tmp_path / "empty", path) == 1
+    assert "has no config.json" in capsys.readouterr().err
+
+
+# --- each recipe, one process -----------------------------------------------------------------------------------
+
+@pytest.mark.slow
+@pytest.mark.parametrize("recipe", ["classification", "regression", "bi-original", "bi-improved"])
+def test_each_recipe_saves_its_model_and_results(tmp_path, base, make_rows, recipe):
+    data = write_table(tmp_path / "mine.tsv", make_rows(60), "\t")
+    assert train(tmp_path, base, data, recipe) == 0
+    folder = tmp_path / "out" / "models" / "smoke-mine" / f"train_{recipe}"
+    results = json.loads((tmp_path / "out" / "results" / "smoke-mine" / f"train_{recipe}.json").read_text())
+    assert results["recipe"] == recipe and results["processes"] == 1 and results["model"] == str(base)
+    assert results["data"] == str(data) and results["split_sizes"] == {"train": 48, "validation": 6, "test": 6}
+    sources = [row["threshold_source"] for row in results["rows"]]
+    expected = {"classification": ["fixed (argmax of 2 logits)"],
+                "regression": ["fixed 0.5 (original)", "validation (max accuracy)"],
+                "bi-original": ["fixed 0.8 (original)", "validation (max accuracy)"],
+                "bi-improved": ["validation (max accuracy)"]}[recipe]
+    assert sources == expected and list(results["validation"]) == expected
+    assert all(0 <= row["accuracy"] <= 1 and row["pairs"] == 6 for row in results["rows"])
+    model_class = BiEncoder if recipe.startswith("bi") else AutoModelForSequenceClassification
+    model = model_class.from_pretrained(folder)
+    assert (folder / "tokenizer_config.json").is_file()
+    if "validation (max accuracy)" in sources:
+        assert model.config.threshold == pytest.approx(results["rows"][-1]["threshold"], abs=5e-5)  # rows: 4 digits
+
+
+def test_first_batch_keeps_the_first_batch_only(tokenizer):
+    features = [{"input_ids": [2, 7, 3], "label": 1}, {"input_ids": [2, 8, 9, 3], "label": 0}]
+    seen = []
+    recorder = FirstBatch(lambda batch: seen.append(batch) or "collated")
+    assert recorder(features) == "collated" and recorder([{"input_ids": [2, 5, 3], "label": 1}]) == "collated"
+    assert recorder.pairs == [[2, 7, 3], [2, 8, 9, 3]] and len(seen) == 2
+    sides = FirstBatch(lambda batch: None)
+    sides([{"input_ids_2": [2, 6, 3], "input_ids_1": [2, 5, 3], "attention_mask_1": [1, 1, 1]}])
+    assert sides.pairs == [[2, 5, 3, 2, 6, 3]]  # side 1 then side 2
+
+
+# --- two processes: torchrun ------------------------------------------------------------------------------------
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.mark.slow
+def test_torchrun_two_cpu_processes(tmp_path, base, make_rows, tokenizer):
+    data = write_table(tmp_path / "mine.tsv", make_rows(160), "\t")
+    out = tmp_path / "out"
+    command = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "--master_port",
+               str(free_port()), "-m", "textsim.train", "--recipe", "classification", "--data", str(data),
+               "--profile", "smoke", "--model", str(base), "--out", str(out), "--record-ranks"]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=300,
+                          env={"PATH": "/usr/bin:/bin", "HF_HUB_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false",
+                               "HOME": str(tmp_path)})
+    assert done.returncode == 0, done.stderr[-3000:]
+    checkpoints = out / "build" / "checkpoints" / "smoke-mine" / "train_classification"
+    assert sorted(path.name for path in (checkpoints / "ranks").iterdir()) == ["rank0.json", "rank1.json"]
+    ranks = [json.loads((checkpoints / "ranks" / f"rank{k}.json").read_text()) for k in (0, 1)]
+    assert [(r["rank"], r["world_size"]) for r in ranks] == [(0, 2), (1, 2)]  # one DDP run, not two runs of one
+    assert [r["saved"] for r in ranks] == [True, False]  # only rank 0 wrote the model and the results
+    splits = textsim.load_splits(PROFILES["smoke"], data)
+    assert ranks[0]["split"] == ranks[1]["split"] == split_digest(splits)  # the seeded split, on every rank
+    first = [{tuple(ids) for ids in r["first_batch"]} for r in ranks]
+    assert len(first[0]) == len(first[1]) == 32 and first[0].isdisjoint(first[1])  # different batches
+    train_pairs = {tuple(tokenizer(a, b)["input_ids"]) for a, b in zip(splits["train"]["sentence1"],
+                                                                        splits["train"]["sentence2"])}
+    assert first[0] | first[1] <= train_pairs
+    models = out / "models" / "smoke-mine"
+    assert [p.name for p in models.iterdir()] == ["train_classification"]
+    assert (models / "train_classification" / "model.safetensors").is_file()
+    results = json.loads((out / "results" / "smoke-mine" / "train_classification.json").read_text())
+    assert results["processes"] == 2 and done.stdout.count("results:") == 1
+    # A per-pair mean loss is not multiplied by the number of processes: a random 2-label head starts near ln 2.
+    state = json.loads(next(checkpoints.glob("checkpoint-*/trainer_state.json")).read_text())
+    first_eval = next(entry["eval_loss"] for entry in state["log_history"] if "eval_loss" in entry)
+    assert abs(first_eval - math.log(2)) < 0.05, first_eval
