@@ -168,8 +168,15 @@ def test_tokenize_sides(pair_dataset, tokenizer):
             expected = tokenizer(row[f"sentence{side}"], truncation=True, max_length=10)["input_ids"]
             assert row[f"input_ids_{side}"] == expected
             assert row[f"attention_mask_{side}"] == [1] * len(expected)
-        assert row["length"] == len(row["input_ids_1"]) + len(row["input_ids_2"])
+        assert row["length"] == max(len(row["input_ids_1"]), len(row["input_ids_2"]))
     assert max(len(ids) for ids in encoded["input_ids_2"]) == 10
+
+
+def test_tokenize_sides_length_is_the_longer_side(pair_dataset, tokenizer):
+    """The sampler groups by the longer side: each side is padded apart, so the longer one sets a pair's cost."""
+    encoded = tokenize_sides(pair_dataset, tokenizer)
+    # sentence_pairs' characters (3, 9), (15, 2), (1, 1), (20, 17), (6, 6), (11, 4), (2, 25), + [CLS] and [SEP]
+    assert encoded["length"] == [11, 17, 3, 22, 8, 13, 27]
 
 
 @pytest.mark.parametrize("side", ["1", "2"])

@@ -1,7 +1,8 @@
-"""textsim.results: the rows of a results file, the library versions and reading a file back (``Run.write_results``
-and ``Run.read_results`` are tested in test_run.py)."""
+"""textsim.results: the rows of a results file, the library versions, writing a file and reading it back
+(``Run.write_results`` and ``Run.read_results`` are tested in test_run.py)."""
 import json
 from importlib.metadata import version
+from pathlib import Path
 
 import pytest
 
@@ -67,3 +68,66 @@ def test_read_json_names_the_file_it_cannot_use(tmp_path, content, message):
 def test_read_json_names_a_missing_file(tmp_path):
     with pytest.raises(ResultsError, match="absent.json: cannot be read"):
         read_json(tmp_path / "absent.json")
+
+
+# --- writing: one atomic JSON writer ---------------------------------------------------------------------------
+
+def test_write_json_writes_plain_utf8_json(tmp_path):
+    import numpy as np
+
+    path = tmp_path / "new" / "folder" / "r.json"  # the folders are created
+    data = {"名": "相似", "accuracy": np.float32(0.5), "pairs": np.int64(3), "ok": np.bool_(True),
+            "vector": np.array([[1, 2], [3, 4]]), "nested": [{"x": None}]}
+    assert textsim.results.write_json(path, data) == path
+    plain = {"名": "相似", "accuracy": 0.5, "pairs": 3, "ok": True, "vector": [[1, 2], [3, 4]], "nested": [{"x": None}]}
+    assert path.read_text(encoding="utf-8") == json.dumps(plain, ensure_ascii=False, indent=2) + "\n"
+    assert type(json.loads(path.read_text(encoding="utf-8"))["pairs"]) is int
+    assert [p.name for p in path.parent.iterdir()] == ["r.json"]
+
+
+class Unwritable:
+    """Not JSON: serialising it fails part-way through the file."""
+
+
+def circular() -> list:
+    loop = []
+    loop.append(loop)
+    return loop
+
+
+@pytest.mark.parametrize("bad", [Unwritable(), {1j: "key not a string"}, "\ud800", circular()],
+                         ids=["object", "key", "lone surrogate", "circular"])
+def test_write_json_that_fails_leaves_the_old_file(tmp_path, bad):
+    path = tmp_path / "r.json"
+    path.write_text('{"old": 1}\n', encoding="utf-8")
+    with pytest.raises((TypeError, ValueError)) as raised:
+        textsim.results.write_json(path, {"first": list(range(2000)), "bad": bad})
+    assert any(str(path) in note for note in raised.value.__notes__)
+    assert path.read_text(encoding="utf-8") == '{"old": 1}\n'
+    assert [p.name for p in tmp_path.iterdir()] == ["r.json"]  # no temporary file left behind
+
+
+def test_write_json_is_replaced_in_one_step(tmp_path, monkeypatch):
+    """The new file is written beside the old one and moved onto it; a failure of the move keeps the old one."""
+    path = tmp_path / "r.json"
+    path.write_text("old", encoding="utf-8")
+    moves = []
+
+    def failing_replace(source, target):
+        moves.append((Path(source), Path(target), Path(source).read_text(encoding="utf-8")))
+        raise OSError("disk full")
+
+    monkeypatch.setattr(textsim.results.os, "replace", failing_replace)
+    with pytest.raises(OSError, match="disk full"):
+        textsim.results.write_json(path, {"new": 2})
+    [(source, target, written)] = moves
+    assert source.parent == tmp_path and source != path and target == path
+    assert json.loads(written) == {"new": 2}
+    assert path.read_text(encoding="utf-8") == "old" and [p.name for p in tmp_path.iterdir()] == ["r.json"]
+
+
+@pytest.mark.parametrize("content", ["相似\n", "相似\n".encode("utf-8")])
+def test_write_atomically_text_or_bytes(tmp_path, content):
+    path = textsim.results.write_atomically(tmp_path / "sub" / "summary.md", content)
+    assert path.read_bytes() == "相似\n".encode("utf-8")
+    assert [p.name for p in path.parent.iterdir()] == ["summary.md"]

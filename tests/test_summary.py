@@ -5,7 +5,7 @@ import pytest
 
 from textsim import summary
 from textsim.config import PROFILES
-from textsim.results import ResultsError
+from textsim.results import ResultsError, write_json
 from textsim.run import NOTEBOOKS, Run
 
 LOCAL = Run(PROFILES["local"])
@@ -46,6 +46,21 @@ def test_write_summary_collects_results_files(tmp_path):
     assert list(written["notebooks"]) == ["01_cross_encoder_classification", "03_bi_encoder"]  # series order
     assert written["original_reported"] == summary.ORIGINAL_REPORTED and "seed_reported" not in written
     assert path.read_text(encoding="utf-8") == summary.summary_markdown(written)
+
+
+def test_write_summary_writes_through_the_atomic_json_writer(tmp_path, monkeypatch):
+    run = Run(PROFILES["smoke"], root=tmp_path)
+    run.results_dir.mkdir(parents=True)
+    run.results_path("01_cross_encoder_classification").write_text(
+        json.dumps({"profile": "smoke", "model": "m3e-small", "device": "cpu", "名": "相似"}), encoding="utf-8")
+    written = []
+    monkeypatch.setattr(summary, "write_json", lambda path, data: written.append(path) or write_json(path, data))
+    summary.write_summary(run, minutes={"01_cross_encoder_classification": 1.5})
+    assert written == [run.results_dir / "summary.json"]
+    text = written[0].read_text(encoding="utf-8")
+    assert text == json.dumps(json.loads(text), ensure_ascii=False, indent=2) + "\n" and '"名": "相似"' in text
+    assert sorted(p.name for p in run.results_dir.iterdir()) == [
+        "01_cross_encoder_classification.json", "summary.json", "summary.md"]  # no temporary file left
 
 
 def test_write_summary_without_results_names_the_folder_relative_to_the_root(tmp_path):

@@ -31,12 +31,17 @@ def tokenize_side(tokenizer, sentences, side: str, max_length: int = 128, **kwar
 
 
 def tokenize_sides(dataset, tokenizer, max_length: int = 128):
-    """Adds ``input_ids_1`` / ``attention_mask_1`` / ... and ``length`` (both sides) for length grouping."""
+    """Adds ``input_ids_1`` / ``attention_mask_1`` / ... and ``length`` for length grouping.
+
+    ``length`` is the longer side's token count, not the sum: each side is padded to its own longest, so a batch
+    costs ``pairs × (longest side 1 + longest side 2)``, and grouping by the sum would put a long sentence 1 with a
+    short sentence 2 next to the reverse (on LCQMC's training split, 92 computed tokens per pair against 75).
+    """
     def encode(batch):
         columns = {}
         for side in SIDES:
             columns.update(tokenize_side(tokenizer, batch[f"sentence{side}"], side, max_length))
-        columns["length"] = [len(a) + len(b) for a, b in zip(columns["input_ids_1"], columns["input_ids_2"])]
+        columns["length"] = [max(len(a), len(b)) for a, b in zip(columns["input_ids_1"], columns["input_ids_2"])]
         return columns
 
     return dataset.map(encode, batched=True)
@@ -118,11 +123,14 @@ class BiEncoder(BertPreTrainedModel):
                 loss = nn.CosineEmbeddingLoss(margin=self.config.margin)(vectors_1, vectors_2, targets)
         return SequenceClassifierOutput(loss=loss, logits=cosine)
 
-    def encode(self, sentences, tokenizer, batch_size: int = 64, max_length: int = 128) -> np.ndarray:
-        """Unit-length vectors for a sequence of sentences (list, numpy array): length-sorted batches, no autograd."""
+    def encode(self, sentences, tokenizer, batch_size: int = 64, max_length: int = 128, precision: str = "auto",
+               progress: bool | None = None) -> np.ndarray:
+        """Unit-length vectors for a sequence of sentences (list, numpy array): length-sorted batches, no autograd;
+        ``precision`` and ``progress`` as in ``forward_in_batches``."""
         sentences = check_sentences(sentences)
         return forward_in_batches(self, tokenizer, (sentences,), lambda inputs: F.normalize(
-            self.embed(**inputs).float(), dim=-1), self.config.hidden_size, batch_size, max_length)
+            self.embed(**inputs).float(), dim=-1), self.config.hidden_size, batch_size, max_length,
+            precision=precision, progress=progress)
 
 
 def pair_cosines(model: BiEncoder, tokenizer, dataset, batch_size: int = 64, max_length: int = 128) -> np.ndarray:

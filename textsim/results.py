@@ -1,11 +1,12 @@
-"""What goes into a results file: the table rows, the library versions, and reading a file back.
+"""What goes into a results file: the table rows, the library versions, writing a file and reading it back.
 
 Taught in notebook 01 (last section); ``Run.write_results`` writes the file, ``make run`` collects the files into
-``results/<profile>/summary.md``.
+``results/<profile>/summary.md``. Every JSON file the project writes goes through ``write_json``.
 """
 from __future__ import annotations
 
 import json
+import os
 import platform
 from importlib.metadata import version
 from pathlib import Path
@@ -57,3 +58,48 @@ def read_json(path: Path, required: tuple[str, ...] = ()) -> dict:
         raise ResultsError(f"{path}: missing field(s) {', '.join(missing)}; the file is incomplete. "
                            f"Run the notebook again.")
     return record
+
+
+def write_json(path, data) -> Path:
+    """``data`` as JSON in ``path`` (UTF-8 text, not escaped, indent 2, a trailing newline; numpy scalars and arrays
+    as plain numbers and lists), written atomically: a value that cannot be written leaves the old file as it was."""
+    encoder = json.JSONEncoder(ensure_ascii=False, indent=2, default=_plain)
+
+    def dump(handle) -> None:
+        for chunk in encoder.iterencode(data):  # streamed: a failure comes part-way through the temporary file
+            handle.write(chunk.encode("utf-8"))
+        handle.write(b"\n")
+
+    try:
+        return _replace(Path(path), dump)
+    except (TypeError, ValueError) as error:  # not JSON, or a string that is not UTF-8
+        error.add_note(f"{path} was not written; the old file, if any, is kept")
+        raise
+
+
+def write_atomically(path, content: str | bytes) -> Path:
+    """``content`` (text as UTF-8) in ``path``, written atomically."""
+    data = content.encode("utf-8") if isinstance(content, str) else content
+    return _replace(Path(path), lambda handle: handle.write(data))
+
+
+def _replace(path: Path, write) -> Path:
+    """Write through a temporary file in the same folder (created if missing), then ``os.replace`` it onto
+    ``path``: readers, and a crash, see the old file or the new one, never half of one."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(f".{path.name}.{os.getpid()}.partial")
+    try:
+        with open(partial, "wb") as handle:
+            write(handle)
+        os.replace(partial, path)
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
+    return path
+
+
+def _plain(value):
+    """numpy scalars and arrays as plain JSON numbers and lists."""
+    if hasattr(value, "tolist"):
+        return value.tolist()
+    raise TypeError(f"{type(value).__name__} is not JSON serializable")

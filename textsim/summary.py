@@ -6,11 +6,9 @@ README, summary.md and summary.json agree.
 """
 from __future__ import annotations
 
-import json
-import os
 from pathlib import Path
 
-from .results import ResultsError, read_json
+from .results import ResultsError, read_json, write_atomically, write_json
 from .run import NOTEBOOKS, Run
 
 # Reported by the original tutorial (hfl/chinese-macbert-base, 3 epochs, GPU): quoted, not re-run here.
@@ -19,13 +17,6 @@ ORIGINAL_REPORTED = [
     {"recipe": "cross-encoder (regression)", "accuracy": 0.9135, "f1": 0.888},
     {"recipe": "bi-encoder (pooler + CosineEmbeddingLoss, threshold 0.8)", "accuracy": 0.7625, "f1": 0.70},
 ]
-
-
-def write_atomically(path: Path, content: str | bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_name(path.name + ".partial")
-    partial.write_bytes(content.encode("utf-8") if isinstance(content, str) else content)
-    os.replace(partial, path)
 
 
 def previous_minutes(run: Run) -> dict[str, float]:
@@ -57,7 +48,7 @@ def write_summary(run: Run, minutes: dict | None = None) -> Path:
     minutes = previous_minutes(run) if minutes is None else minutes
     summary = {"profile": run.profile.name, "minutes": minutes, "notebooks": results,
                "original_reported": ORIGINAL_REPORTED}
-    write_atomically(run.results_dir / "summary.json", json.dumps(summary, ensure_ascii=False, indent=2) + "\n")
+    write_json(run.results_dir / "summary.json", summary)
     path = run.results_dir / "summary.md"
     write_atomically(path, summary_markdown(summary))
     return path
