@@ -1,8 +1,11 @@
 """The report: ``bench.json`` (every repetition) and ``bench.md`` (one table per section)."""
 from __future__ import annotations
 
-import json
 from pathlib import Path
+
+from textsim.results import write_atomically, write_json
+
+from . import timing
 
 
 def fmt(value: float) -> str:
@@ -15,7 +18,8 @@ def header(report: dict) -> list[str]:
              f"Model `{report['model']}`, finished {report['finished_at']}, took {report['seconds']:.0f} s. "
              "Each figure: median of the repetitions after a warm-up, spread = min–max. "
              "Speed-up = how many times faster ours is (ours/seed throughput, or seed/ours time).", "",
-             f"Machine: {m['cpu']}, {m['cores']} cores, {m['torch_threads']} torch threads, "
+             f"Machine: {m['cpu']} (speed flags: {', '.join(m.get('cpu_flags', [])) or 'none'} of "
+             f"{', '.join(timing.SPEED_FLAGS)}), {m['cores']} cores, {m['torch_threads']} torch threads, "
              f"GPU: {m['gpu'] or 'none'}; device `{m['device']}`; load average at start "
              f"{', '.join(f'{x:.1f}' for x in m['load_average_at_start'] or [])}.", "",
              "Versions: " + ", ".join(f"{k} {v}" for k, v in m["versions"].items()), ""]
@@ -48,6 +52,5 @@ def markdown(report: dict) -> str:
 
 
 def write(report: dict, out: Path) -> None:
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "bench.json").write_text(json.dumps(report, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
-    (out / "bench.md").write_text(markdown(report), encoding="utf-8")
+    write_json(out / "bench.json", report)
+    write_atomically(out / "bench.md", markdown(report))

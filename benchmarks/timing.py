@@ -10,8 +10,10 @@ from pathlib import Path
 
 import torch
 
+from textsim.device import cpu_computes_bf16, cpu_flags
 from textsim.results import library_versions
 
+SPEED_FLAGS = ("avx2", "avx512f", "avx512_bf16", "amx_bf16", "amx_tile")  # what decides fp32 and bf16 speed on x86
 SEED = 42  # the random seed of every choice the benchmark makes: model heads, batch orders, samples
 LOAD_AT_START = os.getloadavg() if hasattr(os, "getloadavg") else None  # other work on the machine skews timings
 
@@ -41,6 +43,24 @@ def rates(fn, items: list, device, reps: int) -> list[float]:
     return [len(items) / timed(lambda: fn(items), device) for _ in range(reps)]
 
 
+def interleaved_rates(runs: dict, device, reps: int) -> dict[str, list[float]]:
+    """``{name: (fn, items)}`` -> items/second of each, ``reps`` rounds in which every run goes once in turn (after
+    a warm-up of each on a few items), so that a change in the machine's load hits every run alike."""
+    for fn, items in runs.values():
+        fn(items[:4])
+    found = {name: [] for name in runs}
+    for _ in range(reps):
+        for name, (fn, items) in runs.items():
+            found[name].append(len(items) / timed(lambda: fn(items), device))
+    return found
+
+
+def latency_ms(fn, items: list, device) -> dict:
+    """Milliseconds of ``fn(item)`` for one item at a time (batch 1: one live query), after one warm-up call."""
+    fn(items[0])
+    return stats(1000 * timed(lambda: fn(item), device) for item in items)
+
+
 def row(name: str, unit: str, tutorial: dict, ours: dict, target: float, higher_is_better: bool = True,
         note: str = "") -> dict:
     """One line of a table; ``speedup`` is always how many times faster ours is than the original tutorial's.
@@ -66,6 +86,7 @@ def cpu_name() -> str:
 
 
 def machine(device: torch.device) -> dict:
-    return {"cpu": cpu_name(), "cores": os.cpu_count(), "torch_threads": torch.get_num_threads(),
+    return {"cpu": cpu_name(), "cpu_flags": [flag for flag in SPEED_FLAGS if flag in cpu_flags()],
+            "cpu_bf16": cpu_computes_bf16(), "cores": os.cpu_count(), "torch_threads": torch.get_num_threads(),
             "device": str(device), "gpu": torch.cuda.get_device_name() if torch.cuda.is_available() else None,
             "load_average_at_start": LOAD_AT_START, "platform": platform.platform(), "versions": library_versions()}

@@ -110,7 +110,8 @@ def measure(path, tok, train, device, size) -> dict:
                        (tutorial_bi, [[len(f[f"input_ids_{n}"]) for f in tutorial_bi] for n in (1, 2)],
                         random_order(len(tutorial_bi)), default_data_collator),
                        (ours_bi, [[len(f[f"input_ids_{n}"]) for f in ours_bi] for n in (1, 2)],
-                        length_grouped_order(list(sides["length"]), batch), PairCollator(tok))),
+                        length_grouped_order(list(sides["length"]), batch),  # by the longer side
+                        PairCollator(tok))),
     }
     rows = []
     for name, (load, *paths) in runs.items():

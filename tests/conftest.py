@@ -34,6 +34,13 @@ def _offline(monkeypatch):
     monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_OFFLINE", True)
 
 
+@pytest.fixture(autouse=True)
+def _cpu_scores_in_fp32(monkeypatch):
+    """On a CPU with native bf16 the "auto" precision scores in bf16; tests that compare against fp32 computations
+    need fp32, so by default the CPU is said to have no bf16 (tests of the bf16 path set its flags themselves)."""
+    monkeypatch.setattr("textsim.device.cpu_flags", lambda: frozenset())
+
+
 @pytest.fixture(scope="session", autouse=True)
 def _quiet():
     import datasets

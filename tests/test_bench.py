@@ -7,7 +7,9 @@ import sys
 
 import pytest
 
-from benchmarks import report, timing, training
+import numpy as np
+
+from benchmarks import precision, report, scoring, timing, training
 from textsim.config import PROJECT_ROOT
 
 
@@ -39,15 +41,73 @@ def test_markdown_table_line_keeps_its_format():
     assert lines[-1] == "- scoring, cross-encoder: why"
 
 
+def test_seed_sample_is_seeded_random_and_in_test_order():
+    pairs = [(f"a{i}", f"b{i}") for i in range(1000)]
+    sample = scoring.random_sample(pairs, 50)
+    assert sample == scoring.random_sample(pairs, 50) and len(set(sample)) == 50
+    assert sample != pairs[:50] and sample == sorted(sample, key=pairs.index)
+    assert max(map(pairs.index, sample)) > 500  # drawn from the whole split, not its start
+
+
+def test_interleaved_rates_alternate_the_runs_within_each_round():
+    calls = []
+    runs = {"seed": (lambda items: calls.append(("seed", len(items))), [1] * 8),
+            "ours": (lambda items: calls.append(("ours", len(items))), [1] * 6)}
+    found = timing.interleaved_rates(runs, torch_device(), 2)
+    assert calls == [("seed", 4), ("ours", 4), ("seed", 8), ("ours", 6), ("seed", 8), ("ours", 6)]
+    assert [len(found["seed"]), len(found["ours"])] == [2, 2] and min(found["seed"] + found["ours"]) > 0
+
+
+def test_latency_is_one_item_at_a_time():
+    calls = []
+    found = timing.latency_ms(calls.append, ["q1", "q2", "q3"], torch_device())
+    assert calls == ["q1", "q1", "q2", "q3"] and len(found["runs"]) == 3 and found["median"] >= 0
+
+
+def test_machine_records_the_cpu_flags_that_decide_speed(monkeypatch):
+    monkeypatch.setattr(timing, "cpu_flags", lambda: frozenset({"fpu", "avx2", "amx_bf16", "amx_tile"}))
+    monkeypatch.setattr(timing, "cpu_computes_bf16", lambda: True)
+    found = timing.machine(torch_device())
+    assert found["cpu_flags"] == ["avx2", "amx_bf16", "amx_tile"] and found["cpu_bf16"] is True
+    header = report.header({"size": "full", "model": "m", "finished_at": "t", "seconds": 1.0, "machine": found})
+    assert "(speed flags: avx2, amx_bf16, amx_tile of avx2," in header[4]
+
+
+def test_agreement_hand_computed():
+    reference = np.array([0.2, 0.6, 0.49, 0.9])
+    scores = np.array([0.21, 0.58, 0.51, 0.9])
+    labels = np.array([0, 1, 1, 1])
+    found = precision.agreement(reference, scores, labels, 0.5)
+    assert found["max_abs_diff"] == pytest.approx(0.02) and found["label_agreement"] == 0.75
+    assert found["accuracy_fp32"] == 0.75 and found["accuracy"] == 1.0
+    assert found["accuracy_change_points"] == pytest.approx(25.0) and found["adoptable"] is False
+    assert precision.agreement(reference, reference + 0.001, labels, 0.5)["adoptable"] is True
+
+
+def torch_device():
+    import torch
+
+    return torch.device("cpu")
+
+
 @pytest.mark.slow
 def test_tiny_benchmark_writes_json_and_markdown(tmp_path):
     subprocess.run([sys.executable, "-m", "benchmarks", "--size", "tiny", "--out", str(tmp_path)],
                    check=True, cwd=PROJECT_ROOT, timeout=600)
     report = json.loads((tmp_path / "bench.json").read_text(encoding="utf-8"))
-    assert report["size"] == "tiny" and len(report["sections"]) == 5
+    assert report["size"] == "tiny" and len(report["sections"]) == 6
     names = [r["name"] for section in report["sections"].values() for r in section["rows"]]
     assert {"training, cross-encoder", "training, bi-encoder", "scoring, cross-encoder", "scoring, bi-encoder",
-            "ranking, ms per query (top 10)"} <= set(names)
+            "scoring, cross-encoder, seed's batched Trainer path", "scoring, bi-encoder, seed's batched Trainer path",
+            "ranking, ms per query (top 10)", "precision, cross-encoder, bf16 vs fp32",
+            "precision, bi-encoder, int8 vs fp32"} <= set(names)
+    assert set(report["machine"]["cpu_flags"]) <= set(timing.SPEED_FLAGS)
+    scored = report["sections"]["2. Pair scoring throughput"]
+    assert scored["tokens_per_pair"]["seed_sample"] > 0 and scored["tokens_per_pair"]["all"] > 0
+    assert {"cross-encoder, one pair", "bi-encoder, one query"} == set(scored["latency_ms"])
+    agreed = report["sections"]["6. Scoring precision: fp32 vs bf16 autocast and int8"]["agreement"]
+    for found in agreed.values():
+        assert 0 <= found["label_agreement"] <= 1 and found["max_abs_diff"] >= 0 and found["speedup"] > 0
     for section in report["sections"].values():
         for r in section["rows"]:
             assert r["speedup"] > 0 and r["seed"]["median"] > 0 and r["ours"]["median"] > 0

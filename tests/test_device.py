@@ -2,6 +2,7 @@ import pytest
 import torch
 from transformers import TrainingArguments
 
+from textsim import device as device_module
 from textsim.device import autocast_dtype, describe, mixed_precision, pick_device
 
 
@@ -9,6 +10,15 @@ from textsim.device import autocast_dtype, describe, mixed_precision, pick_devic
 def cpu_only(monkeypatch):
     monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
     monkeypatch.setattr(torch.backends.mps, "is_available", lambda: False)
+
+
+@pytest.fixture
+def cpu_flags(monkeypatch):
+    """``cpu_flags({"avx512_bf16"})``: the CPU feature flags that /proc/cpuinfo is taken to list."""
+    def configure(flags):
+        monkeypatch.setattr(device_module, "cpu_flags", lambda: frozenset(flags))
+
+    return configure
 
 
 @pytest.fixture
@@ -51,10 +61,50 @@ def test_mixed_precision_fp16_on_an_older_gpu(fake_cuda):
     assert autocast_dtype(torch.device("cuda")) == torch.float16
 
 
-def test_mixed_precision_none_on_cpu(cpu_only):
+def test_mixed_precision_none_on_cpu(cpu_only, cpu_flags):
+    cpu_flags({"avx2", "avx512f"})
     assert mixed_precision() == {"bf16": False, "fp16": False}
     assert mixed_precision(torch.device("cpu")) == {"bf16": False, "fp16": False}
     assert autocast_dtype(torch.device("cpu")) is None
+
+
+@pytest.mark.parametrize("flag", ["avx512_bf16", "amx_bf16"])
+def test_inference_autocasts_to_bf16_on_a_cpu_that_computes_it(cpu_only, cpu_flags, flag):
+    """Inference only: training on such a CPU keeps fp32 (``mixed_precision``: no Trainer flag)."""
+    cpu_flags({"avx2", "avx512f", flag})
+    assert autocast_dtype(torch.device("cpu")) == torch.bfloat16
+    assert mixed_precision(torch.device("cpu")) == {"bf16": False, "fp16": False}
+
+
+def test_precision_fp32_turns_autocast_off_everywhere(fake_cuda, cpu_flags):
+    fake_cuda(bf16=True)
+    cpu_flags({"amx_bf16"})
+    assert autocast_dtype(torch.device("cpu"), "fp32") is None
+    assert autocast_dtype(torch.device("cuda"), "fp32") is None
+
+
+def test_precision_bf16_is_bf16_even_on_a_cpu_without_it(cpu_only, cpu_flags):
+    cpu_flags(set())
+    assert autocast_dtype(torch.device("cpu"), "bf16") == torch.bfloat16
+
+
+def test_precision_bf16_on_mps_and_an_unknown_precision_are_refused(apple_silicon):
+    with pytest.raises(ValueError, match="not supported on MPS"):
+        autocast_dtype(torch.device("mps"), "bf16")
+    with pytest.raises(ValueError, match=r"precision must be one of \('auto', 'fp32', 'bf16'\), got 'fp16'"):
+        autocast_dtype(torch.device("cpu"), "fp16")
+
+
+REAL_CPU_FLAGS = device_module.cpu_flags  # taken before any fixture replaces it
+
+
+def test_cpu_flags_are_those_of_proc_cpuinfo():
+    cpuinfo = device_module.Path("/proc/cpuinfo")
+    if not cpuinfo.is_file():
+        assert REAL_CPU_FLAGS() == frozenset()
+        return
+    line = next(line for line in cpuinfo.read_text().splitlines() if line.startswith("flags"))
+    assert REAL_CPU_FLAGS() == frozenset(line.split(":", 1)[1].split())
 
 
 def test_cpu_device_means_full_precision_even_with_a_gpu(fake_cuda):

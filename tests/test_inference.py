@@ -4,8 +4,15 @@ import numpy as np
 import pytest
 import torch
 
+from textsim import device, inference
 from textsim.data import LABEL_NAMES
 from textsim.inference import check_pairs, length_sorted_batches, predict_pairs, score_pairs
+
+
+@pytest.fixture(autouse=True)
+def cpu_without_bf16(monkeypatch):
+    """The tests below compare against fp32 to 1e-5 on any CPU: precision "auto" means fp32 unless a test says."""
+    monkeypatch.setattr(device, "cpu_flags", lambda: frozenset())
 
 
 @pytest.mark.parametrize("batch_size", [1, 3, 4, 100])
@@ -174,12 +181,54 @@ def test_length_sorted_batches_name_a_bad_batch_size(batch_size):
         list(length_sorted_batches([1, 2, 3], batch_size))
 
 
-def test_autocast_does_nothing_on_the_cpu():
+def test_autocast_does_nothing_on_a_cpu_without_native_bf16():
     import contextlib
 
     from textsim.inference import autocast
 
     assert isinstance(autocast(torch.device("cpu")), contextlib.nullcontext)
+
+
+def test_autocast_is_bf16_on_a_cpu_with_native_bf16_unless_fp32_is_asked(monkeypatch):
+    import contextlib
+
+    monkeypatch.setattr(device, "cpu_flags", lambda: frozenset({"amx_bf16"}))
+    context = inference.autocast(torch.device("cpu"))
+    assert isinstance(context, torch.autocast) and context.fast_dtype == torch.bfloat16
+    assert isinstance(inference.autocast(torch.device("cpu"), "fp32"), contextlib.nullcontext)
+
+
+def test_score_pairs_precision_bf16_stays_close_to_fp32_and_auto_follows_the_cpu(tiny_cross_encoder, tokenizer,
+                                                                                 sentence_pairs, monkeypatch):
+    fp32 = score_pairs(tiny_cross_encoder, tokenizer, sentence_pairs, precision="fp32")
+    bf16 = score_pairs(tiny_cross_encoder, tokenizer, sentence_pairs, precision="bf16")
+    assert not np.array_equal(fp32, bf16)  # bf16 really ran: its rounding shows
+    np.testing.assert_allclose(bf16, fp32, atol=0.02)
+    np.testing.assert_array_equal(score_pairs(tiny_cross_encoder, tokenizer, sentence_pairs), fp32)
+    monkeypatch.setattr(device, "cpu_flags", lambda: frozenset({"avx512_bf16"}))
+    np.testing.assert_array_equal(score_pairs(tiny_cross_encoder, tokenizer, sentence_pairs), bf16)
+    np.testing.assert_array_equal(score_pairs(tiny_cross_encoder, tokenizer, sentence_pairs, precision="fp32"), fp32)
+
+
+def test_score_pairs_names_a_bad_precision(tiny_cross_encoder, tokenizer, sentence_pairs):
+    with pytest.raises(ValueError, match="precision must be one of"):
+        score_pairs(tiny_cross_encoder, tokenizer, sentence_pairs, precision="int8")
+
+
+@pytest.mark.parametrize("progress, over, shown", [(True, 1000, True), (False, 0, False), (None, 1000, False),
+                                                   (None, 2, True)])
+def test_progress_bar_when_asked_or_over_the_threshold(tiny_cross_encoder, tokenizer, sentence_pairs, capsys,
+                                                        monkeypatch, progress, over, shown):
+    """Outside a notebook tqdm draws on stderr; ``progress=None`` draws only for more than PROGRESS_OVER texts."""
+    monkeypatch.setattr(inference, "PROGRESS_OVER", over)
+    score_pairs(tiny_cross_encoder, tokenizer, sentence_pairs, batch_size=2, progress=progress)
+    assert (f"/{len(sentence_pairs)} [" in capsys.readouterr().err) == shown
+
+
+@pytest.mark.parametrize("progress", ["yes", 1, 0.5])
+def test_progress_must_be_true_false_or_none(tiny_cross_encoder, tokenizer, sentence_pairs, progress):
+    with pytest.raises(ValueError, match="progress must be True, False or None"):
+        score_pairs(tiny_cross_encoder, tokenizer, sentence_pairs, progress=progress)
 
 
 def test_predict_pairs_a_score_equal_to_the_threshold_is_similar(tiny_config, tokenizer, sentence_pairs):

@@ -209,3 +209,12 @@ def test_cross_encoder_rank_needs_one_pool_per_query(tiny_cross_encoder, tokeniz
 def test_cross_encoder_rank_of_no_queries_or_a_bad_k(tiny_cross_encoder, tokenizer, queries, k, message):
     with pytest.raises(ValueError, match=message):
         cross_encoder_rank(tiny_cross_encoder, tokenizer, CORPUS, queries, [[1, 2]] * len(queries), k)
+
+
+@pytest.mark.parametrize("progress, shown", [(True, True), (False, False), (None, False)])
+def test_cross_encoder_rank_progress_bar_over_the_queries(tiny_cross_encoder, tokenizer, capsys, progress, shown):
+    """One bar over the queries (none per query's pool); by default only for more than 1,000 candidates in all."""
+    cross_encoder_rank(tiny_cross_encoder, tokenizer, CORPUS, [CORPUS[0], CORPUS[1]], [[1, 2, 3], [0, 2, 3]], k=1,
+                       progress=progress)
+    err = capsys.readouterr().err
+    assert ("0/2 [" in err) == shown and "/3 [" not in err  # 2 queries; no bar for a pool of 3

@@ -4,7 +4,13 @@ Taught in notebook 01 (section 3).
 """
 from __future__ import annotations
 
+import functools
+from pathlib import Path
+
 import torch
+
+PRECISIONS = ("auto", "fp32", "bf16")  # inference: "auto" = bf16/fp16 where the hardware computes it natively
+CPU_BF16_FLAGS = ("avx512_bf16", "amx_bf16")  # x86 CPUs with bf16 arithmetic in hardware (Cooper Lake, Zen 4 on)
 
 
 def pick_device() -> torch.device:
@@ -31,10 +37,41 @@ def mixed_precision(device: torch.device | None = None) -> dict[str, bool]:
     return {"bf16": bf16, "fp16": not bf16}
 
 
-def autocast_dtype(device: torch.device) -> torch.dtype | None:
-    """The dtype for ``torch.autocast`` at inference, or None for full precision (MPS and the CPU)."""
+def autocast_dtype(device: torch.device, precision: str = "auto") -> torch.dtype | None:
+    """The dtype for ``torch.autocast`` at inference, or None for full precision.
+
+    ``"auto"``: bf16/fp16 on CUDA as ``mixed_precision`` says, bf16 on a CPU that computes it natively
+    (``cpu_computes_bf16``), full precision on MPS and other CPUs. ``"fp32"``: never. ``"bf16"``: always (not on
+    MPS)."""
+    if precision not in PRECISIONS:
+        raise ValueError(f"precision must be one of {PRECISIONS}, got {precision!r}")
+    if precision == "fp32" or device.type == "mps":
+        if precision == "bf16":
+            raise ValueError("precision='bf16' is not supported on MPS: use 'auto' or 'fp32'")
+        return None
+    if precision == "bf16":
+        return torch.bfloat16
+    if device.type == "cpu":
+        return torch.bfloat16 if cpu_computes_bf16() else None
     flags = mixed_precision(device)
     return torch.bfloat16 if flags["bf16"] else torch.float16 if flags["fp16"] else None
+
+
+def cpu_computes_bf16() -> bool:
+    """True on a CPU with bf16 arithmetic in hardware (AVX512-BF16 or AMX): there bf16 autocast runs about 3x
+    faster than fp32 (benchmarks/precision.py measures how much the scores move). Elsewhere bf16 is emulated, slower."""
+    return any(flag in cpu_flags() for flag in CPU_BF16_FLAGS)
+
+
+@functools.cache
+def cpu_flags() -> frozenset[str]:
+    """The CPU's feature flags as Linux lists them in /proc/cpuinfo; empty on other systems (so: fp32 there).
+    ``torch.backends.cpu.get_cpu_capability()`` says only "AVX512", not whether bf16 is native."""
+    cpuinfo = Path("/proc/cpuinfo")
+    if not cpuinfo.is_file():
+        return frozenset()
+    lines = cpuinfo.read_text(errors="replace").splitlines()
+    return frozenset(next((line.split(":", 1)[1].split() for line in lines if line.startswith("flags")), []))
 
 
 def describe(device: torch.device) -> str:

@@ -14,8 +14,12 @@ from collections.abc import Iterator, Sequence
 
 import numpy as np
 import torch
+from tqdm.auto import tqdm
+
 from .data import LABEL_NAMES, check_sentence
 from .device import autocast_dtype
+
+PROGRESS_OVER = 1000  # progress=None: a bar for more texts than this (a corpus), none for a test set of 1,000
 
 
 def length_sorted_batches(lengths: Sequence[int], batch_size: int) -> Iterator[np.ndarray]:
@@ -26,19 +30,21 @@ def length_sorted_batches(lengths: Sequence[int], batch_size: int) -> Iterator[n
         yield order[start:start + batch_size]
 
 
-def autocast(device: torch.device):
-    """bf16/fp16 autocast on CUDA, nothing on the CPU."""
-    dtype = autocast_dtype(device)
+def autocast(device: torch.device, precision: str = "auto"):
+    """bf16/fp16 autocast where the device computes it natively (``device.autocast_dtype``), else nothing."""
+    dtype = autocast_dtype(device, precision)
     return torch.autocast(device.type, dtype=dtype) if dtype else contextlib.nullcontext()
 
 
 @torch.inference_mode()
 def forward_in_batches(model, tokenizer, texts: tuple, forward, width: int | None = None, batch_size: int = 64,
-                       max_length: int = 128) -> np.ndarray:
+                       max_length: int = 128, precision: str = "auto", progress: bool | None = None) -> np.ndarray:
     """``forward(inputs)`` over length-sorted, dynamically padded batches; one row per text, in input order.
 
     ``texts`` is ``(sentences,)`` or ``(first_sentences, second_sentences)``, as the tokenizer takes them;
     ``forward`` returns one value (``width=None``) or one vector of ``width`` per row of the batch.
+    ``precision``: "auto" (bf16 where native), "fp32" or "bf16". ``progress``: a progress bar (None: only for
+    more than ``PROGRESS_OVER`` texts).
     """
     max_length = check_max_length(max_length, model.config.max_position_embeddings)
     rows = np.empty((len(texts[0]),) if width is None else (len(texts[0]), width), dtype=np.float32)
@@ -46,15 +52,19 @@ def forward_in_batches(model, tokenizer, texts: tuple, forward, width: int | Non
         return rows
     model.eval()
     encoded = tokenizer(*texts, truncation=True, max_length=max_length)
+    bar = tqdm(total=len(rows), disable=not show_progress(progress, len(rows)), leave=False)
     for batch in length_sorted_batches([len(ids) for ids in encoded["input_ids"]], batch_size):
         inputs = tokenizer.pad({key: [encoded[key][i] for i in batch] for key in encoded},
                                return_tensors="pt").to(model.device)
-        with autocast(model.device):
+        with autocast(model.device, precision):
             rows[batch] = forward(inputs).float().cpu().numpy()
+        bar.update(len(batch))
+    bar.close()
     return rows
 
 
-def score_pairs(model, tokenizer, pairs, batch_size: int = 64, max_length: int = 128) -> np.ndarray:
+def score_pairs(model, tokenizer, pairs, batch_size: int = 64, max_length: int = 128, precision: str = "auto",
+                progress: bool | None = None) -> np.ndarray:
     """One similarity score per pair from a cross-encoder: P(相似) for 2 labels, the raw output for 1."""
     pairs = check_pairs(pairs)
 
@@ -63,7 +73,8 @@ def score_pairs(model, tokenizer, pairs, batch_size: int = 64, max_length: int =
         return logits.softmax(-1)[:, 1] if logits.shape[-1] == 2 else logits[:, 0]
 
     texts = ([a for a, _ in pairs], [b for _, b in pairs])
-    return forward_in_batches(model, tokenizer, texts, pair_scores, batch_size=batch_size, max_length=max_length)
+    return forward_in_batches(model, tokenizer, texts, pair_scores, batch_size=batch_size, max_length=max_length,
+                              precision=precision, progress=progress)
 
 
 def predict_pairs(model, tokenizer, pairs, threshold: float, **kwargs) -> list[dict]:
@@ -97,6 +108,13 @@ def check_positive_int(value, name: str) -> int:
     if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
         raise ValueError(f"{name} must be a positive integer, got {value!r}")
     return int(value)
+
+
+def show_progress(progress, items: int) -> bool:
+    """Whether to draw a bar: ``progress`` if True or False, else (None) only for more than ``PROGRESS_OVER`` items."""
+    if progress is not None and not isinstance(progress, bool):
+        raise ValueError(f"progress must be True, False or None (automatic), got {progress!r}")
+    return items > PROGRESS_OVER if progress is None else progress
 
 
 def check_max_length(max_length, model_limit: int) -> int:

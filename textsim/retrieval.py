@@ -11,8 +11,9 @@ from dataclasses import dataclass
 
 import faiss
 import numpy as np
+from tqdm.auto import tqdm
 
-from .inference import check_positive_int, score_pairs
+from .inference import check_positive_int, score_pairs, show_progress
 
 
 def distinct_sentences(rows) -> list[str]:
@@ -89,16 +90,19 @@ def bi_encoder_search(model, tokenizer, index: VectorIndex, corpus, queries, k: 
     return Ranking([r[0] for r in ranked], [r[1] for r in ranked], 1000 * elapsed / len(queries))
 
 
-def cross_encoder_rank(model, tokenizer, corpus, queries, candidates: list[list[int]], k: int) -> Ranking:
-    """Score each (query, candidate) with the cross-encoder and keep the best k per query."""
+def cross_encoder_rank(model, tokenizer, corpus, queries, candidates: list[list[int]], k: int,
+                       progress: bool | None = None) -> Ranking:
+    """Score each (query, candidate) with the cross-encoder and keep the best k per query. ``progress``: a bar over
+    the queries (None: only for more than 1,000 candidates in all)."""
     check_queries_and_k(queries, k)
     if len(candidates) != len(queries):
         raise ValueError(f"{len(queries)} queries but {len(candidates)} candidate lists: give one per query")
+    shown = show_progress(progress, sum(map(len, candidates)))
     start = time.perf_counter()
     ids, scores = [], []
-    for query, pool in zip(queries, candidates):
+    for query, pool in zip(queries, tqdm(candidates, disable=not shown, leave=False)):
         pool = [i for i in pool if i >= 0 and corpus[i] != query]  # -1: faiss's "no result"
-        pool_scores = score_pairs(model, tokenizer, [(query, corpus[i]) for i in pool])
+        pool_scores = score_pairs(model, tokenizer, [(query, corpus[i]) for i in pool], progress=False)
         order = np.argsort(-pool_scores, kind="stable")[:k]
         ids.append([pool[j] for j in order])
         scores.append([float(pool_scores[j]) for j in order])
