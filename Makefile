@@ -15,7 +15,8 @@ NOTEBOOKS := $(sort $(wildcard notebooks/*.ipynb))
 
 help: ## Show this help
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
-	@echo "  Variables: PROFILE=smoke|local|paper (default: TEXTSIM_PROFILE if set, else local), TEXTSIM_MODEL=<hub id or folder>"
+	@echo "  Variables: PROFILE=smoke|local|paper (default: TEXTSIM_PROFILE if set, else local)"
+	@echo "  Models: TEXTSIM_MODEL=<hub id or folder> (both jobs), TEXTSIM_CROSS_MODEL=... or TEXTSIM_BI_MODEL=... (one job)"
 
 setup: $(STAMP) data ## Create .venv, install the pinned packages, the two offline models and textsim; fetch the data
 

@@ -6,19 +6,25 @@ import pytest
 
 import textsim
 import textsim.config
-from textsim.config import OFFLINE_MODEL, PROFILES, ModelNotFoundError, load_profile, resolve_model
+from textsim.config import (OFFLINE_CROSS_MODEL, OFFLINE_MODEL, OFFLINE_MODELS, PROFILES, ModelNotFoundError,
+                            load_profile, resolve_model)
+
+MODEL_VARIABLES = ("TEXTSIM_MODEL", "TEXTSIM_CROSS_MODEL", "TEXTSIM_BI_MODEL")
 
 
 @pytest.fixture(autouse=True)
 def _clean_env(monkeypatch):
     monkeypatch.delenv("TEXTSIM_PROFILE", raising=False)
-    monkeypatch.delenv("TEXTSIM_MODEL", raising=False)
+    for variable in MODEL_VARIABLES:
+        monkeypatch.delenv(variable, raising=False)
 
 
 def test_load_profile_defaults_to_local():
     profile = load_profile()
     assert profile == PROFILES["local"]
-    assert profile.name == "local" and profile.max_train is None and profile.model == OFFLINE_MODEL
+    assert profile.name == "local" and profile.max_train is None
+    assert (profile.cross_model, profile.bi_model) == (OFFLINE_CROSS_MODEL, OFFLINE_MODEL) == (
+        "albert-tiny-chinese", "m3e-small")
 
 
 def test_load_profile_reads_textsim_profile(monkeypatch):
@@ -50,28 +56,54 @@ def test_unknown_profile_names_the_choices(monkeypatch, via_env):
         assert name in message
 
 
-def test_textsim_model_overrides_only_the_model(monkeypatch):
+def test_textsim_model_overrides_both_models_and_nothing_else(monkeypatch):
     monkeypatch.setenv("TEXTSIM_PROFILE", "smoke")
     monkeypatch.setenv("TEXTSIM_MODEL", "/some/local/model")
     profile = load_profile()
-    assert profile.model == "/some/local/model"
-    assert profile == dataclasses.replace(PROFILES["smoke"], model="/some/local/model")
-    assert PROFILES["smoke"].model == OFFLINE_MODEL  # the table itself is not changed
+    assert profile == dataclasses.replace(PROFILES["smoke"], cross_model="/some/local/model",
+                                          bi_model="/some/local/model")
+    assert PROFILES["smoke"].cross_model == OFFLINE_CROSS_MODEL  # the table itself is not changed
+
+
+@pytest.mark.parametrize("job, other", [("cross", "bi"), ("bi", "cross")])
+def test_a_job_variable_overrides_its_own_model_only(monkeypatch, job, other):
+    monkeypatch.setenv(f"TEXTSIM_{job.upper()}_MODEL", "/job/model")
+    profile = load_profile("smoke")
+    assert getattr(profile, f"{job}_model") == "/job/model"
+    assert getattr(profile, f"{other}_model") == getattr(PROFILES["smoke"], f"{other}_model")
+    monkeypatch.setenv("TEXTSIM_MODEL", "/both")  # the job's own variable is more specific
+    profile = load_profile("smoke")
+    assert (getattr(profile, f"{job}_model"), getattr(profile, f"{other}_model")) == ("/job/model", "/both")
 
 
 def test_profile_is_frozen():
     with pytest.raises(dataclasses.FrozenInstanceError):
-        PROFILES["local"].model = "other"
+        PROFILES["local"].cross_model = "other"
 
 
-def test_model_argument_beats_the_environment(monkeypatch):
+def test_arguments_beat_the_environment(monkeypatch):
     monkeypatch.setenv("TEXTSIM_MODEL", "/from/the/environment")
-    assert load_profile("smoke", model="/given").model == "/given"
-    assert load_profile("smoke").model == "/from/the/environment"
-    assert load_profile("smoke", model="").model == "/from/the/environment"  # empty: not given
-    monkeypatch.delenv("TEXTSIM_MODEL")
-    assert load_profile("paper", model=None).model == PROFILES["paper"].model
-    assert load_profile("paper", model="/given") == dataclasses.replace(PROFILES["paper"], model="/given")
+    monkeypatch.setenv("TEXTSIM_CROSS_MODEL", "/cross/from/the/environment")
+    given = load_profile("smoke", model="/given")
+    assert (given.cross_model, given.bi_model) == ("/given", "/given")
+    assert load_profile("smoke", model="/given", cross_model="/own").cross_model == "/own"
+    assert load_profile("smoke", bi_model="/own").bi_model == "/own"
+    assert load_profile("smoke", bi_model="/own").cross_model == "/cross/from/the/environment"
+    assert load_profile("smoke").bi_model == "/from/the/environment"
+    assert load_profile("smoke", model="").bi_model == "/from/the/environment"  # empty: not given
+    for variable in MODEL_VARIABLES:
+        monkeypatch.delenv(variable, raising=False)
+    assert load_profile("paper", model=None) == PROFILES["paper"]
+    assert load_profile("paper", model="/given") == dataclasses.replace(PROFILES["paper"], cross_model="/given",
+                                                                        bi_model="/given")
+
+
+@pytest.mark.parametrize("name", sorted(OFFLINE_MODELS))
+def test_each_offline_model_resolves_to_an_installed_folder(name):
+    folder = Path(resolve_model(name))
+    assert (folder / "config.json").is_file()
+    assert (folder / "vocab.txt").is_file() or (folder / "tokenizer.json").is_file()
+    assert textsim.config.absolute_model_path(name) == name  # a name, not a folder
 
 
 def test_profiles_hold_hyper_parameters_not_paths():

@@ -36,7 +36,8 @@ def paper(tmp_path_factory):
     torch.manual_seed(0)
     BertModel(BertConfig(**MACBERT_BASE)).save_pretrained(folder)
     tokenizer.save_pretrained(folder)
-    profile = dataclasses.replace(textsim.PROFILES["paper"], model=str(folder), max_train=32, max_eval=16)
+    profile = dataclasses.replace(textsim.PROFILES["paper"], cross_model=str(folder), bi_model=str(folder),
+                                  max_train=32, max_eval=16)
     return profile, root
 
 
@@ -48,7 +49,7 @@ def paper_run(paper, notebook: str) -> Run:
 
 def test_paper_profile_keeps_the_original_hyper_parameters():
     paper = textsim.PROFILES["paper"]
-    assert paper.model == "hfl/chinese-macbert-base"
+    assert paper.cross_model == paper.bi_model == "hfl/chinese-macbert-base"
     assert (paper.batch_size, paper.cross_lr, paper.cross_epochs, paper.weight_decay, paper.max_length) == \
         (32, 2e-5, 3, 0.01, 128)
     assert (paper.original_bi_lr, paper.original_bi_epochs, paper.max_train, paper.max_eval) == (2e-5, 3, None, None)
@@ -59,7 +60,7 @@ def test_paper_profile_keeps_the_original_hyper_parameters():
 def test_cross_encoder_trains_evaluates_and_scores(paper, num_labels):
     run = paper_run(paper, textsim.NOTEBOOKS[0] if num_labels == 2 else textsim.NOTEBOOKS[1])
     profile = run.profile
-    folder = textsim.resolve_model(profile.model)
+    folder = textsim.resolve_model(run.model)
     tokenizer = AutoTokenizer.from_pretrained(folder)
     splits = textsim.load_splits(profile)
     tokenized = {name: tokenize_pairs(part, tokenizer, profile.max_length) for name, part in splits.items()}
@@ -83,7 +84,7 @@ def test_cross_encoder_trains_evaluates_and_scores(paper, num_labels):
 def test_bi_encoder_original_recipe_trains_and_encodes(paper):
     run = paper_run(paper, "03_bi_encoder")
     profile = run.profile
-    folder = textsim.resolve_model(profile.model)
+    folder = textsim.resolve_model(run.model)
     tokenizer = AutoTokenizer.from_pretrained(folder)
     splits = textsim.load_splits(profile)
     tokenized = {name: tokenize_sides(part, tokenizer, profile.max_length) for name, part in splits.items()}

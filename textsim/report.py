@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import re
 import signal
 import sys
 import time
@@ -25,7 +26,7 @@ import nbformat
 
 from .config import ModelNotFoundError, Profile, absolute_model_path, load_profile, project_relative, resolve_model
 from .results import ResultsError
-from .run import Run
+from .run import JOBS, Run
 from .summary import previous_minutes, update_readme, write_atomically, write_summary
 
 __all__ = ["NotebookFailed", "execute_notebook", "run", "main"]
@@ -38,18 +39,18 @@ class NotebookFailed(RuntimeError):
 
 
 def execute_notebook(source: Path, target: Path, profile: Profile, timeout: int = 3600,
-                     progress: bool = False) -> float:
+                     progress: bool = False, data: Path | None = None) -> float:
     """Run ``source`` top to bottom under ``profile`` (inside its own folder); save it with outputs to ``target``.
 
-    Only the profile's name and model travel (as the parameters ``PROFILE`` and ``MODEL``): the notebook loads the
-    rest of the profile by name."""
+    Only the profile's name, the notebook's model and the data file travel (``notebook_parameters``): the notebook
+    loads the rest of the profile by name."""
     import papermill
 
     source, target = Path(source), Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
     start = time.perf_counter()
     try:
-        parameters = {"PROFILE": profile.name, "MODEL": absolute_model_path(profile.model)}  # kernels run elsewhere
+        parameters = notebook_parameters(source.stem, profile, data)
         papermill.execute_notebook(str(source), str(target), parameters=parameters,
                                    kernel_name="python3", cwd=str(source.resolve().parent), log_output=False,
                                    progress_bar=progress, execution_timeout=timeout)
@@ -60,7 +61,21 @@ def execute_notebook(source: Path, target: Path, profile: Profile, timeout: int 
     return time.perf_counter() - start
 
 
-def run(notebooks: list[str], profile: Profile, publish: bool = False, root: Path | None = None) -> int:
+def notebook_parameters(notebook: str, profile: Profile, data: Path | None = None) -> dict:
+    """The values papermill puts after a notebook's ``parameters`` cell: ``PROFILE``; ``MODEL``, the base model of
+    the notebook's job when it has one (04 uses two: it reads them from the profile by name, or from the
+    environment); ``DATA`` when a pairs file is given. Paths are made absolute: kernels run elsewhere."""
+    models = {getattr(profile, f"{job}_model") for job in JOBS.get(notebook, ("cross", "bi"))}
+    parameters = {"PROFILE": profile.name}
+    if len(models) == 1:
+        parameters["MODEL"] = absolute_model_path(models.pop())
+    if data is not None:
+        parameters["DATA"] = str(Path(data).expanduser().resolve())
+    return parameters
+
+
+def run(notebooks: list[str], profile: Profile, publish: bool = False, root: Path | None = None,
+        data: Path | None = None) -> int:
     """Execute each notebook; keep results, notebooks and README whole whatever happens. Returns an exit code.
 
     ``root``: the folder whose ``results/`` and README the runner snapshots and writes (default: this checkout;
@@ -71,12 +86,13 @@ def run(notebooks: list[str], profile: Profile, publish: bool = False, root: Pat
         raise FileNotFoundError(f"No such notebook: {', '.join(missing)}")
     if publish and profile.name == "smoke":
         raise ValueError("smoke results are for CI only and are never published: use PROFILE=local or paper")
-    series = Run(profile, root=root) if root else Run(profile)
+    data = Path(data).resolve() if data else None
+    series = Run(profile, data=data) if root is None else Run(profile, root=root, data=data)
     before = FileSnapshot(series.results_dir)
     executed = series.results_dir / "executed"
     minutes = previous_minutes(series)
     try:
-        failed = execute_all(sources, executed, profile, minutes)
+        failed = execute_all(sources, executed, profile, minutes, data)
     except KeyboardInterrupt:
         before.restore()
         print(f"Interrupted: {shown(series.results_dir)}, the notebooks and README are left as they were.")
@@ -97,13 +113,14 @@ def run(notebooks: list[str], profile: Profile, publish: bool = False, root: Pat
     return 0
 
 
-def execute_all(sources: list[Path], executed: Path, profile: Profile, minutes: dict) -> list[str]:
+def execute_all(sources: list[Path], executed: Path, profile: Profile, minutes: dict,
+                data: Path | None = None) -> list[str]:
     """Run each notebook in turn, recording its minutes; the names of those that failed."""
     failed = []
     for number, source in enumerate(sources, start=1):
         print(f"[{number}/{len(sources)}] {source.name} (profile {profile.name})", flush=True)
         try:
-            seconds = execute_notebook(source, executed / source.name, profile, progress=True)
+            seconds = execute_notebook(source, executed / source.name, profile, progress=sys.stdout.isatty(), data=data)
         except Exception as error:  # keep going: the other notebooks still tell something
             failed.append(source.stem)
             message = str(error).strip().splitlines() or [""]
@@ -116,14 +133,29 @@ def execute_all(sources: list[Path], executed: Path, profile: Profile, minutes: 
 
 def published(notebook):
     """The executed notebook as it is committed: no injected parameters cell, no papermill metadata, and no
-    empty HTML output (what a progress bar leaves behind once it has finished)."""
+    progress bar: not the empty HTML a finished Trainer bar leaves, nor tqdm's widgets (their views and the
+    ``widgets`` state papermill saves) or its text bars on stderr."""
     notebook.cells = [cell for cell in notebook.cells if INJECTED not in cell.metadata.get("tags", [])]
+    notebook.metadata.pop("widgets", None)
     for item in (notebook, *notebook.cells):
         item.metadata.pop("papermill", None)
     for cell in notebook.cells:
         if cell.cell_type == "code":
-            cell.outputs = [output for output in cell.outputs if not is_empty_html(output)]
+            cell.outputs = [output for output in cell.outputs if not is_progress_output(output)]
     return notebook
+
+
+TQDM_BAR = re.compile(r"\d+%\|[^|]*\| *[\d.]+[kMG]?/[\d.?]+[kMG]? \[")  # "Map:  40%|████  | 4/10 [00:01<00:02]"
+WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"  # tqdm's bar in a notebook (tqdm.auto)
+
+
+def is_progress_output(output) -> bool:
+    """A progress bar's output: empty HTML (a finished Trainer bar), a widget view (tqdm in a notebook) or stderr
+    text made only of tqdm bar lines (tqdm without widgets)."""
+    if output.get("output_type") == "stream":
+        lines = [line for line in re.split(r"[\r\n]", "".join(output.get("text", ""))) if line.strip()]
+        return output.get("name") == "stderr" and bool(lines) and all(TQDM_BAR.search(line) for line in lines)
+    return is_empty_html(output) or WIDGET_VIEW in output.get("data", {})
 
 
 def is_empty_html(output) -> bool:
@@ -176,6 +208,8 @@ def main(argv=None) -> int:
     parser.add_argument("--profile", help="smoke | local | paper (default: $TEXTSIM_PROFILE, else local)")
     parser.add_argument("--model", help="run: a Hub id or a model folder (default: $TEXTSIM_MODEL, else the "
                         "profile's model)")
+    parser.add_argument("--data", type=Path, help="run: your own pairs (JSON lines, or CSV / TSV with the columns "
+                        "sentence1, sentence2, label) instead of the tutorial's train_pair_1w.json")
     parser.add_argument("--publish", action="store_true", help="run: copy executed notebooks over the sources")
     args = parser.parse_intermixed_args(argv)
     try:
@@ -185,8 +219,13 @@ def main(argv=None) -> int:
             if not args.notebooks:
                 parser.error("run needs the notebooks to execute")
             signal.signal(signal.SIGTERM, _stop)
-            resolve_model(profile.model)  # a model that cannot load fails here, before any notebook starts
-            return run(args.notebooks, profile, publish=args.publish)
+            for model in {profile.cross_model, profile.bi_model}:
+                resolve_model(model)  # a model that cannot load fails here, before any notebook starts
+            if args.data is not None and not args.data.is_file():
+                raise FileNotFoundError(f"No such data file: {args.data}")
+            if args.data is not None and args.publish:
+                raise ValueError("--publish shows the tutorial's own data: run your own pairs without it")
+            return run(args.notebooks, profile, publish=args.publish, data=args.data)
         if args.command == "readme":
             update_readme(series)
             return 0

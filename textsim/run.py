@@ -7,13 +7,12 @@ touches this file only, and tests point a whole run at a temporary folder with `
 from __future__ import annotations
 
 import dataclasses
-import json
 import platform
 from datetime import datetime, timezone
 from pathlib import Path
 
 from .config import PROJECT_ROOT, Profile, load_profile
-from .results import library_versions, read_json
+from .results import library_versions, read_json, write_json
 
 # The series, in the order it is read and run.
 NOTEBOOKS = ("01_cross_encoder_classification", "02_cross_encoder_regression", "03_bi_encoder",
@@ -25,6 +24,12 @@ TRAINED_MODELS = {
     "bi_encoder_original": ("03_bi_encoder", "original_recipe"),
     "bi_encoder_improved": ("03_bi_encoder", "improved"),
 }
+# The base models a notebook starts from: "cross" is Profile.cross_model, "bi" is Profile.bi_model.
+JOBS = {"01_cross_encoder_classification": ("cross",), "02_cross_encoder_regression": ("cross",),
+        "03_bi_encoder": ("bi",), "04_retrieve_and_rerank": ("bi", "cross"),
+        # python -m textsim.train --recipe ...
+        "train_classification": ("cross",), "train_regression": ("cross",), "train_bi-original": ("bi",),
+        "train_bi-improved": ("bi",)}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -34,14 +39,27 @@ class Run:
     profile: Profile
     notebook: str | None = None
     root: Path = PROJECT_ROOT
+    data: Path | None = None  # the pairs file; None: the tutorial's train_pair_1w.json
+
+    @property
+    def model(self) -> str:
+        """The base model this notebook trains (04: its retriever's and its reranker's)."""
+        models = [getattr(self.profile, f"{job}_model") for job in JOBS.get(self._own(), ("cross", "bi"))]
+        return " + ".join(dict.fromkeys(models))
+
+    @property
+    def space(self) -> str:
+        """The folder name under models/, results/, build/ and runs/: the profile's, with the data file's name
+        added for your own pairs, so they never overwrite the tutorial's results."""
+        return self.profile.name if self.data is None else f"{self.profile.name}-{Path(self.data).stem}"
 
     @property
     def models_dir(self) -> Path:
-        return self.root / "models" / self.profile.name
+        return self.root / "models" / self.space
 
     @property
     def results_dir(self) -> Path:
-        return self.root / "results" / self.profile.name
+        return self.root / "results" / self.space
 
     def notebook_file(self, notebook: str | None = None) -> Path:
         return self.root / "notebooks" / f"{notebook or self._own()}.ipynb"
@@ -53,11 +71,11 @@ class Run:
 
     def checkpoint_dir(self, part: str = "") -> Path:
         """The Trainer's ``output_dir``: checkpoints during training, under ``build/``."""
-        return self.root / "build" / "checkpoints" / self.profile.name / self._name(part)
+        return self.root / "build" / "checkpoints" / self.space / self._name(part)
 
     def tensorboard_dir(self, part: str = "") -> Path:
         """TensorBoard logs of one training run: ``tensorboard --logdir runs``."""
-        return self.root / "runs" / self.profile.name / self._name(part)
+        return self.root / "runs" / self.space / self._name(part)
 
     def tensorboard(self, part: str = ""):
         """A ``TensorBoardCallback`` that logs to ``tensorboard_dir(part)``, for ``Trainer(callbacks=[...])``.
@@ -89,16 +107,15 @@ class Run:
     def write_results(self, device: str, splits=None, **fields) -> Path:
         """``results/<profile>/<notebook>.json``: ``fields`` with the run's context (profile, model, seed, device,
         split sizes, library versions, platform, time) added."""
-        record = {"notebook": self._own(), "profile": self.profile.name, "model": self.profile.model,
+        record = {"notebook": self._own(), "profile": self.profile.name, "model": self.model,
                   "seed": self.profile.seed, "device": device}
+        if self.data is not None:
+            record["data"] = self.relative(self.data)
         if splits is not None:
             record["split_sizes"] = {name: len(part) for name, part in splits.items()}
         record.update(fields, versions=library_versions(), platform=platform.platform(),
                       finished_at=datetime.now(timezone.utc).isoformat(timespec="seconds"))
-        path = self.results_path()
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(record, ensure_ascii=False, indent=2, default=_plain) + "\n", encoding="utf-8")
-        return path
+        return write_json(self.results_path(), record)
 
     def read_results(self, notebook: str) -> dict | None:
         """A notebook's results under this profile, or None when that notebook has not run yet."""
@@ -115,7 +132,8 @@ class Run:
     def describe(self) -> str:
         p = self.profile
         sizes = "all pairs" if p.max_train is None else f"{p.max_train} train / {p.max_eval} eval pairs"
-        return f"{self._own()} · profile {p.name} · model {p.model} · {sizes} · seed {p.seed}"
+        data = f" · data {self.relative(self.data)}" if self.data else ""
+        return f"{self._own()} · profile {p.name} · model {self.model} · {sizes}{data} · seed {p.seed}"
 
     def _own(self) -> str:
         if not self.notebook:
@@ -126,22 +144,19 @@ class Run:
         return f"{self._own()}_{part}" if part else self._own()
 
 
-def start_run(notebook: str, profile: str | None = None, model: str | None = None, root: Path | None = None) -> Run:
-    """The run of a notebook: its ``parameters`` cell's ``PROFILE`` and ``MODEL`` (None: the environment's
-    ``TEXTSIM_PROFILE`` / ``TEXTSIM_MODEL``, else ``local`` and the profile's model)."""
+def start_run(notebook: str, profile: str | None = None, model: str | None = None, data=None,
+              root: Path | None = None) -> Run:
+    """The run of a notebook from its ``parameters`` cell: ``PROFILE`` (None: ``$TEXTSIM_PROFILE``, else
+    ``local``), ``MODEL`` (None: the profile's model for this notebook's job, or the environment's, see
+    ``load_profile``; given: the base model of this notebook's job) and ``DATA`` (None: the tutorial's pairs)."""
     if not notebook or not isinstance(notebook, str):
         raise ValueError(f"notebook must be a notebook's name such as {NOTEBOOKS[0]!r}, got {notebook!r}")
-    return Run(load_profile(profile, model=model), notebook, root or PROJECT_ROOT)
+    jobs = JOBS.get(notebook, ("cross", "bi"))
+    chosen = load_profile(profile, **{f"{job}_model": model for job in jobs})
+    return Run(chosen, notebook, root or PROJECT_ROOT, Path(data).expanduser().resolve() if data else None)
 
 
 def trained_model_entry(name: str) -> tuple[str, str]:
     if name not in TRAINED_MODELS:
         raise ValueError(f"unknown trained model {name!r}; the series saves {sorted(TRAINED_MODELS)}")
     return TRAINED_MODELS[name]
-
-
-def _plain(value):
-    """numpy scalars and arrays as plain JSON numbers and lists."""
-    if hasattr(value, "tolist"):
-        return value.tolist()
-    raise TypeError(f"{type(value).__name__} is not JSON serializable")
