@@ -131,7 +131,7 @@ def test_readme_table_equals_the_committed_local_summary(local_summary):
 def test_committed_local_results_cover_every_notebook(local_summary):
     assert list(local_summary["notebooks"]) == list(NOTEBOOKS)
     for result in local_summary["notebooks"].values():
-        assert result["profile"] == "local" and result["model"] == "m3e-small"
+        assert result["profile"] == "local" and result["model"] and result["device"]
 
 
 def test_the_claims_of_the_readme_hold_in_the_committed_local_results(local_summary):
