@@ -11,11 +11,13 @@ import warnings
 
 import numpy as np
 import torch
+from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
 from textsim.biencoder import BiEncoder
 from textsim.config import PROJECT_ROOT
 from textsim.device import autocast_dtype
 from textsim.inference import score_pairs
+from textsim.models import load_pretrained
 
 from .scoring import encode_in, pairs_of
 from .timing import interleaved_rates, row, stats
@@ -26,17 +28,22 @@ TRAINED = {"cross-encoder": PROJECT_ROOT / "models/local/01_cross_encoder_classi
            "bi-encoder": PROJECT_ROOT / "models/local/03_bi_encoder/improved"}
 
 
-def load_models(path, device) -> tuple[dict, str]:
-    """The trained models (cross-encoder: threshold 0.5 on P(相似); bi-encoder: its saved threshold), else the
-    base model's; and which of the two it is."""
+def load_models(path, tok, device) -> tuple[dict, str]:
+    """encoder -> (model, threshold, tokenizer): the trained models, each with the tokenizer saved beside it
+    (cross-encoder: threshold 0.5 on P(相似); bi-encoder: its saved threshold), else the base model's with ``tok``;
+    and which of the two it is."""
     if all(folder.is_dir() for folder in TRAINED.values()):
-        cross = load_cross(str(TRAINED["cross-encoder"]), device)
+        cross = load_pretrained(AutoModelForSequenceClassification, str(TRAINED["cross-encoder"]))[0].to(device)
         bi = BiEncoder.from_pretrained(str(TRAINED["bi-encoder"])).to(device)
-        where = "the local profile's trained models (01's cross-encoder, 03's improved bi-encoder)"
+        toks = {name: AutoTokenizer.from_pretrained(str(folder)) for name, folder in TRAINED.items()}
+        where = ("the local profile's trained models (01's cross-encoder, 03's improved bi-encoder), each with its "
+                 "own tokenizer")
     else:
         cross, bi = load_cross(path, device), load_bi(path, device, pooling="mean")
+        toks = dict.fromkeys(TRAINED, tok)
         where = "the base model with untrained heads (no trained models under models/local): accuracy meaningless"
-    return {"cross-encoder": (cross.eval(), 0.5), "bi-encoder": (bi.eval(), float(bi.config.threshold))}, where
+    return {"cross-encoder": (cross.eval(), 0.5, toks["cross-encoder"]),
+            "bi-encoder": (bi.eval(), float(bi.config.threshold), toks["bi-encoder"])}, where
 
 
 def variants(model, device) -> dict:
@@ -72,9 +79,9 @@ def agreement(reference: np.ndarray, scores: np.ndarray, labels: np.ndarray, thr
 def measure(path, tok, test, device, size) -> dict:
     pairs = pairs_of(test, size["pairs"])
     labels = np.asarray(test["label"][:len(pairs)])
-    models, where = load_models(path, device)
+    models, where = load_models(path, tok, device)
     rows, found = [], {}
-    for encoder, (model, threshold) in models.items():
+    for encoder, (model, threshold, tok) in models.items():
         scores, runs = {}, {}
         for name, (variant, precision) in variants(model, device).items():
             score = scorer(encoder, variant, tok, precision)

@@ -18,8 +18,8 @@ def header(report: dict) -> list[str]:
              f"Model `{report['model']}`, finished {report['finished_at']}, took {report['seconds']:.0f} s. "
              "Each figure: median of the repetitions after a warm-up, spread = min–max. "
              "Speed-up = how many times faster ours is (ours/seed throughput, or seed/ours time).", "",
-             f"Machine: {m['cpu']} (speed flags: {', '.join(m.get('cpu_flags', [])) or 'none'} of "
-             f"{', '.join(timing.SPEED_FLAGS)}), {m['cores']} cores, {m['torch_threads']} torch threads, "
+             f"Machine: {m['cpu']} (of the speed flags {', '.join(timing.SPEED_FLAGS)} it has: "
+             f"{', '.join(m.get('cpu_flags', [])) or 'none'}), {m['cores']} cores, {m['torch_threads']} torch threads, "
              f"GPU: {m['gpu'] or 'none'}; device `{m['device']}`; load average at start "
              f"{', '.join(f'{x:.1f}' for x in m['load_average_at_start'] or [])}.", "",
              "Versions: " + ", ".join(f"{k} {v}" for k, v in m["versions"].items()), ""]

@@ -2,8 +2,8 @@ import numpy as np
 import pytest
 from transformers import EvalPrediction
 
-from textsim.metrics import best_threshold, classification_metrics, majority_baseline, metric_curve, metrics_at, \
-    trainer_metrics
+from textsim.metrics import best_threshold, bootstrap_interval, classification_metrics, majority_baseline, \
+    metric_curve, metrics_at, trainer_metrics
 
 
 def test_classification_metrics_hand_computed():
@@ -154,3 +154,21 @@ def test_wilson_interval_refuses_impossible_counts(successes, total):
 
     with pytest.raises(ValueError, match="successes"):
         wilson_interval(successes, total)
+
+
+def test_bootstrap_interval_brackets_the_mean_and_narrows_with_more_items():
+    rng = np.random.default_rng(1)
+    few, many = rng.random(50), rng.random(5000)
+    low, high = bootstrap_interval(few)
+    assert low < few.mean() < high
+    wide, narrow = high - low, np.subtract(*bootstrap_interval(many)[::-1])
+    assert narrow < wide / 5  # the width shrinks like 1/sqrt(n): about 10x here
+    assert bootstrap_interval(few, seed=3) == bootstrap_interval(few, seed=3)
+    assert bootstrap_interval([0.5] * 10) == (0.5, 0.5)
+
+
+@pytest.mark.parametrize("values, level, message", [([], 0.95, "non-empty"), ([[1.0]], 0.95, "non-empty"),
+                                                     ([1.0], 1.0, "level must lie")])
+def test_bootstrap_interval_refuses_bad_input(values, level, message):
+    with pytest.raises(ValueError, match=message):
+        bootstrap_interval(values, level=level)

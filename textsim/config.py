@@ -62,9 +62,14 @@ class Profile:
     improved_bi_epochs: float = 3
     # Retrieval (notebook 04): corpus cap and the queries scored by brute-force cross-encoding.
     max_corpus: int | None = None
-    brute_force_queries: int = 16
-    brute_force_corpus: int = 1000
+    brute_force_queries: int = 100
+    brute_force_corpus: int = 500
     rerank_k: int = 20
+    # The reranker trained for ranking (notebook 04): hard negatives per query, mined among the bi-encoder's first
+    # mine_depth; score fusion tries each candidate depth of fusion_depths (chosen on validation queries).
+    hard_negatives: int = 3
+    mine_depth: int = 10
+    fusion_depths: tuple[int, ...] = (5, 10, 20, 50)
     latency_sizes: tuple[int, ...] = (1_000, 10_000, 100_000, 1_000_000)
 
 
@@ -83,7 +88,7 @@ PROFILES = {
         name="local", cross_model=OFFLINE_CROSS_MODEL, bi_model=OFFLINE_MODEL,
         max_train=None, max_eval=None, warmup=0.1,
         cross_lr=1e-4, cross_epochs=2, original_bi_lr=2e-5, original_bi_epochs=1,
-        improved_bi_lr=2e-5, improved_bi_epochs=1, brute_force_queries=12, brute_force_corpus=800,
+        improved_bi_lr=2e-5, improved_bi_epochs=1,
     ),
     # The seed's model and hyper-parameters, for a GPU with Hub access.
     "paper": Profile(name="paper", cross_model=PAPER_MODEL, bi_model=PAPER_MODEL, max_train=None, max_eval=None),

@@ -78,3 +78,18 @@ def wilson_interval(successes: int, total: int, z: float = 1.96) -> tuple[float,
     half = z * np.sqrt(share * (1 - share) / total + z * z / (4 * total * total)) / (1 + z * z / total)
     return float(max(0.0, centre - half)), float(min(1.0, centre + half))
 
+
+
+def bootstrap_interval(values, resamples: int = 2000, seed: int = 0, level: float = 0.95) -> tuple[float, float]:
+    """Percentile bootstrap interval of the mean of per-item ``values``: a metric that is a mean over queries (MRR,
+    one reciprocal rank each), or the per-query difference of two systems on the same queries (paired, so the
+    queries' own difficulty cancels out). scipy: ``scipy.stats.bootstrap``."""
+    values = np.asarray(values, dtype=float)
+    if values.ndim != 1 or values.size == 0:
+        raise ValueError(f"values must be a non-empty list of numbers, got shape {values.shape}")
+    if not 0 < level < 1:
+        raise ValueError(f"level must lie strictly between 0 and 1, got {level!r}")
+    rng = np.random.default_rng(seed)
+    means = values[rng.integers(0, values.size, size=(resamples, values.size))].mean(axis=1)
+    tail = 100 * (1 - level) / 2
+    return float(np.percentile(means, tail)), float(np.percentile(means, 100 - tail))
