@@ -70,7 +70,7 @@ def test_machine_records_the_cpu_flags_that_decide_speed(monkeypatch):
     found = timing.machine(torch_device())
     assert found["cpu_flags"] == ["avx2", "amx_bf16", "amx_tile"] and found["cpu_bf16"] is True
     header = report.header({"size": "full", "model": "m", "finished_at": "t", "seconds": 1.0, "machine": found})
-    assert "(speed flags: avx2, amx_bf16, amx_tile of avx2," in header[4]
+    assert "(of the speed flags avx2, avx512f, avx512_bf16, amx_bf16, amx_tile it has: avx2, amx_bf16, amx_tile)" in header[4]
 
 
 def test_agreement_hand_computed():
