@@ -83,6 +83,18 @@ def tiny_config(tokenizer):
 
 
 @pytest.fixture
+def base(tmp_path, tiny_config, tokenizer):
+    """A tiny pretrained-looking checkpoint: a random BertModel and its tokenizer, saved (a --model / base)."""
+    from transformers import BertModel
+
+    torch.manual_seed(0)
+    folder = tmp_path / "base"
+    BertModel(tiny_config()).save_pretrained(folder)
+    tokenizer.save_pretrained(folder)
+    return folder
+
+
+@pytest.fixture
 def make_biencoder(tiny_config):
     """Factory of tiny random BiEncoders in eval mode: ``make_biencoder(pooling="cls", loss="cosent")``."""
     from textsim.biencoder import BiEncoder

@@ -4,7 +4,7 @@ import dataclasses
 import numpy as np
 import pytest
 import torch
-from transformers import BertModel, EvalPrediction
+from transformers import EvalPrediction
 from transformers.integrations import TensorBoardCallback
 
 import textsim
@@ -13,16 +13,6 @@ from textsim.biencoder import BiEncoder, PairCollator
 from textsim.recipes import (RECIPES, bi_encoder_trainer, cross_encoder_trainer, launch_overrides, load_model,
                              recipe_trainer, tokenize)
 from textsim.run import Run
-
-
-@pytest.fixture
-def base(tmp_path, tiny_config, tokenizer):
-    """A tiny pretrained-looking checkpoint: a random BertModel and its tokenizer, saved."""
-    torch.manual_seed(0)
-    folder = tmp_path / "base"
-    BertModel(tiny_config()).save_pretrained(folder)
-    tokenizer.save_pretrained(folder)
-    return str(folder)
 
 
 @pytest.fixture

@@ -8,23 +8,12 @@ import subprocess
 import sys
 
 import pytest
-import torch
-from transformers import AutoModelForSequenceClassification, BertModel
+from transformers import AutoModelForSequenceClassification
 
 import textsim
 from textsim.biencoder import BiEncoder
 from textsim.config import PROFILES
 from textsim.train import FirstBatch, main, split_digest
-
-
-@pytest.fixture
-def base(tmp_path, tiny_config, tokenizer):
-    """A tiny random BERT checkpoint with its tokenizer: the --model of every run here."""
-    torch.manual_seed(0)
-    folder = tmp_path / "base"
-    BertModel(tiny_config()).save_pretrained(folder)
-    tokenizer.save_pretrained(folder)
-    return folder
 
 
 def write_table(path, rows, separator=","):
