@@ -175,64 +175,6 @@ def faiss_latency(dimension: int, sizes, queries: int = 20, seed: int = 0) -> di
     return found
 
 
-def candidate_scores(model, tokenizer, corpus, queries, candidates: list[list[int]],
-                     progress: bool | None = None) -> list[np.ndarray]:
-    """The cross-encoder's score of every (query, candidate), in each list's own order: all pairs in one batched,
-    length-sorted pass (offline work such as tuning; ``cross_encoder_rank`` times one query at a time)."""
-    check_queries_and_k(queries, 1)
-    if len(candidates) != len(queries):
-        raise ValueError(f"{len(queries)} queries but {len(candidates)} candidate lists: give one per query")
-    if any(i < 0 for pool in candidates for i in pool):
-        raise ValueError("candidates hold -1 (faiss's \"no result\"): drop it first, as bi_encoder_search does")
-    pairs = [(query, corpus[i]) for query, pool in zip(queries, candidates) for i in pool]
-    flat = score_pairs(model, tokenizer, pairs, progress=progress) if pairs else np.zeros(0, dtype=np.float32)
-    ends = np.cumsum([len(pool) for pool in candidates])
-    return np.split(flat, ends[:-1])
-
-
-def min_max(scores) -> np.ndarray:
-    """Scores scaled to [0, 1] within one query's list (all zeros when they are all equal)."""
-    scores = np.asarray(scores, dtype=np.float64)
-    spread = scores.max() - scores.min() if len(scores) else 0.0
-    return (scores - scores.min()) / spread if spread > 0 else np.zeros_like(scores)
-
-
-def fuse(retrieved: Ranking, reranker_scores: list, weight: float, depth: int, k: int) -> Ranking:
-    """Score fusion: re-rank the retriever's first ``depth`` candidates by ``weight`` × its cosine + (1 − weight) ×
-    the reranker's score, each min-max scaled within the query's list. ``weight`` 1 keeps the retriever's order,
-    0 is the reranker alone. ``ms_per_query`` is the retriever's (add the reranker's own time)."""
-    if not 0 <= weight <= 1:
-        raise ValueError(f"weight must lie in [0, 1], got {weight!r}")
-    check_positive_int(depth, "depth")
-    check_positive_int(k, "k")
-    if len(reranker_scores) != len(retrieved.ids):
-        raise ValueError(f"{len(retrieved.ids)} rankings but {len(reranker_scores)} score lists: give one per query")
-    ids, scores = [], []
-    for pool, cosines, pool_scores in zip(retrieved.ids, retrieved.scores, reranker_scores):
-        if len(pool_scores) != len(pool):
-            raise ValueError(f"a query has {len(pool)} candidates but {len(pool_scores)} reranker scores")
-        pool, cosines, pool_scores = pool[:depth], cosines[:depth], pool_scores[:depth]
-        fused = weight * min_max(cosines) + (1 - weight) * min_max(pool_scores)
-        order = np.argsort(-fused, kind="stable")[:k]  # ties keep the retriever's order
-        ids.append([pool[j] for j in order])
-        scores.append([float(fused[j]) for j in order])
-    return Ranking(ids, scores, retrieved.ms_per_query)
-
-
-def tune_fusion(retrieved: Ranking, reranker_scores: list, corpus, relevant, weights, depths, k: int = 10):
-    """Every (weight, depth) of the grid scored by MRR@k on these (validation) queries: a DataFrame, best first."""
-    import pandas as pd
-
-    rows = []
-    for depth in depths:
-        for weight in weights:
-            ranks = relevant_ranks(fuse(retrieved, reranker_scores, weight, depth, k), corpus, relevant)
-            rows.append({"weight": float(weight), "depth": int(depth), "recall@1": recall_at_k(ranks, 1),
-                         f"mrr@{k}": mrr_at_k(ranks, k)})
-    return pd.DataFrame(rows).sort_values([f"mrr@{k}", "recall@1", "depth"], ascending=[False, False, True],
-                                          kind="stable").reset_index(drop=True)
-
-
 def ivf_tradeoff(vectors: np.ndarray, queries: np.ndarray, nprobes, nlist: int | None = None, k: int = 10,
                  seed: int = 0) -> list[dict]:
     """Approximate search (``faiss.IndexIVFFlat``: the vectors split into ``nlist`` clusters, by default √N, a
@@ -265,18 +207,3 @@ def timed_search(index, queries: np.ndarray, k: int) -> tuple[np.ndarray, float]
     return found, 1000 * (time.perf_counter() - start) / len(queries)
 
 
-def rerank_with_fusion(model, tokenizer, corpus, queries, retrieved: Ranking, weight: float, depth: int,
-                       k: int) -> Ranking:
-    """The live pipeline after retrieval: one query at a time, the reranker scores the retriever's first ``depth``
-    candidates and ``fuse`` orders them; ``ms_per_query`` adds the retriever's time to the reranker's."""
-    check_queries_and_k(queries, k)
-    if len(retrieved.ids) != len(queries):
-        raise ValueError(f"{len(queries)} queries but {len(retrieved.ids)} rankings: give one per query")
-    start = time.perf_counter()
-    scores = [score_pairs(model, tokenizer, [(query, corpus[i]) for i in ids[:depth]], progress=False)
-              for query, ids in zip(queries, retrieved.ids)]
-    elapsed_ms = 1000 * (time.perf_counter() - start) / len(queries)
-    shallow = Ranking([ids[:depth] for ids in retrieved.ids], [s[:depth] for s in retrieved.scores], 0.0)
-    fused = fuse(shallow, scores, weight, depth, k)
-    fused.ms_per_query = retrieved.ms_per_query + elapsed_ms
-    return fused

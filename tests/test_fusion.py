@@ -1,0 +1,75 @@
+"""textsim.fusion: the cosine and a reranker's score combined, hand-computed and on the tiny models."""
+import numpy as np
+import pytest
+
+from textsim.fusion import candidate_scores, fuse, min_max, rerank_with_fusion, tune_fusion
+from textsim.inference import score_pairs
+from textsim.retrieval import Ranking
+
+CORPUS = ["今天天气很好", "我喜欢吃苹果", "你在哪里", "这是一个测试句子", "小时候动画片", "想买台新电脑"]
+
+
+# --- candidate_scores, fuse, tune_fusion -------------------------------------------------------------------------
+
+def test_candidate_scores_equal_one_pair_at_a_time_in_the_lists_order(tiny_cross_encoder, tokenizer):
+    queries, candidates = [CORPUS[0], "今天天气不错"], [[3, 1, 4], [5, 2]]
+    found = candidate_scores(tiny_cross_encoder, tokenizer, CORPUS, queries, candidates)
+    assert [len(scores) for scores in found] == [3, 2]
+    for query, pool, scores in zip(queries, candidates, found):
+        expected = [score_pairs(tiny_cross_encoder, tokenizer, [(query, CORPUS[i])])[0] for i in pool]
+        np.testing.assert_allclose(scores, expected, atol=1e-5)
+
+
+def test_candidate_scores_refuse_the_no_result_id_and_unmatched_lists(tiny_cross_encoder, tokenizer):
+    with pytest.raises(ValueError, match="-1"):
+        candidate_scores(tiny_cross_encoder, tokenizer, CORPUS, [CORPUS[0]], [[2, -1]])
+    with pytest.raises(ValueError, match="1 queries but 2 candidate lists"):
+        candidate_scores(tiny_cross_encoder, tokenizer, CORPUS, [CORPUS[0]], [[2], [3]])
+
+
+def test_min_max_scales_within_the_list_and_equal_scores_give_zeros():
+    np.testing.assert_allclose(min_max([2.0, 4.0, 3.0]), [0.0, 1.0, 0.5])
+    np.testing.assert_allclose(min_max([0.7, 0.7]), [0.0, 0.0])
+
+
+def test_fuse_hand_computed_and_its_two_ends():
+    retrieved = Ranking([[10, 11, 12]], [[0.9, 0.8, 0.5]], 2.0)
+    reranker = [np.array([0.1, 0.3, 0.9])]  # scaled: 0, 0.25, 1; cosines scaled: 1, 0.75, 0
+    assert fuse(retrieved, reranker, 1.0, depth=3, k=3).ids == [[10, 11, 12]]  # the retriever's order
+    assert fuse(retrieved, reranker, 0.0, depth=3, k=3).ids == [[12, 11, 10]]  # the reranker's
+    fused = fuse(retrieved, reranker, 0.6, depth=3, k=2)  # 0.6, 0.55, 0.4
+    assert fused.ids == [[10, 11]] and fused.ms_per_query == 2.0
+    np.testing.assert_allclose(fused.scores[0], [0.6, 0.55])
+    assert fuse(retrieved, reranker, 0.0, depth=2, k=3).ids == [[11, 10]]  # only the first two are re-ranked
+
+
+@pytest.mark.parametrize("weight, depth, scores, message", [
+    (1.5, 3, [np.zeros(3)], "weight must lie in"), (0.5, 0, [np.zeros(3)], "depth must be"),
+    (0.5, 3, [], "1 rankings but 0 score lists"), (0.5, 3, [np.zeros(2)], "3 candidates but 2 reranker scores")])
+def test_fuse_refuses_bad_arguments(weight, depth, scores, message):
+    with pytest.raises(ValueError, match=message):
+        fuse(Ranking([[0, 1, 2]], [[0.9, 0.8, 0.5]], 1.0), scores, weight, depth, k=2)
+
+
+def test_tune_fusion_puts_the_weight_that_ranks_the_relevant_first_on_top():
+    retrieved = Ranking([[0, 1, 2], [3, 4, 5]], [[0.9, 0.8, 0.5], [0.9, 0.6, 0.5]], 1.0)
+    reranker = [np.array([0.1, 0.9, 0.2]), np.array([0.9, 0.1, 0.2])]  # right on both, the retriever on one
+    grid = tune_fusion(retrieved, reranker, CORPUS, [CORPUS[1], CORPUS[3]], weights=[0.0, 1.0], depths=[3], k=3)
+    assert grid.iloc[0].to_dict() == {"weight": 0.0, "depth": 3, "recall@1": 1.0, "mrr@3": 1.0}
+    assert grid.iloc[1]["recall@1"] == 0.5 and len(grid) == 2
+
+
+def test_rerank_with_fusion_equals_fuse_of_the_scores_and_adds_the_retrievers_time(tiny_cross_encoder, tokenizer):
+    queries = [CORPUS[0], "今天天气不错"]
+    retrieved = Ranking([[3, 1, 4, 2], [5, 2, 0]], [[0.9, 0.8, 0.7, 0.1], [0.9, 0.5, 0.4]], 3.0)
+    found = rerank_with_fusion(tiny_cross_encoder, tokenizer, CORPUS, queries, retrieved, 0.5, depth=3, k=2)
+    scores = candidate_scores(tiny_cross_encoder, tokenizer, CORPUS, queries, [[3, 1, 4], [5, 2, 0]])
+    expected = fuse(Ranking([[3, 1, 4], [5, 2, 0]], [[0.9, 0.8, 0.7], [0.9, 0.5, 0.4]], 0.0), scores, 0.5, 3, 2)
+    assert found.ids == expected.ids
+    np.testing.assert_allclose(np.concatenate(found.scores), np.concatenate(expected.scores), atol=1e-5)
+    assert found.ms_per_query > 3.0
+
+
+def test_rerank_with_fusion_needs_one_ranking_per_query(tiny_cross_encoder, tokenizer):
+    with pytest.raises(ValueError, match="2 queries but 1 rankings"):
+        rerank_with_fusion(tiny_cross_encoder, tokenizer, CORPUS, ["a", "b"], Ranking([[1]], [[0.0]], 1.0), 0.5, 1, 1)
