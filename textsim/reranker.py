@@ -57,7 +57,6 @@ def mine_hard_negatives(model, tokenizer, pairs: list[tuple[str, str]], corpus: 
     return rows
 
 
-
 def listwise_groups(rows: list[dict]) -> list[dict]:
     """``mine_hard_negatives``' rows as one group per (query, positive): the positive first, then the query's
     negatives. Every group must have the same size (a query with fewer negatives is an error, never cut)."""
