@@ -1,8 +1,9 @@
 """textsim.fusion: the cosine and a reranker's score combined, hand-computed and on the tiny models."""
 import numpy as np
 import pytest
+import torch
 
-from textsim.fusion import candidate_scores, fuse, min_max, rerank_with_fusion, tune_fusion
+from textsim.fusion import candidate_scores, fuse, min_max, rerank_with_fusion, stack_scores, tune_fusion
 from textsim.inference import score_pairs
 from textsim.retrieval import Ranking
 
@@ -43,6 +44,27 @@ def test_fuse_hand_computed_and_its_two_ends():
     assert fuse(retrieved, reranker, 0.0, depth=2, k=3).ids == [[11, 10]]  # only the first two are re-ranked
 
 
+def test_fuse_of_two_rerankers_uses_the_mean_of_their_scaled_scores_scaled_again():
+    retrieved = Ranking([[10, 11, 12]], [[0.9, 0.8, 0.5]], 0.0)
+    first, second = [np.array([0.1, 0.3, 0.9])], [np.array([5.0, 1.0, 3.0])]  # scaled: 0, 0.25, 1 and 1, 0, 0.5
+    both = stack_scores(first, second)  # mean 0.5, 0.125, 0.75, scaled again: 0.6, 0, 1
+    assert both[0].shape == (2, 3)
+    np.testing.assert_allclose(fuse(retrieved, both, 0.0, depth=3, k=3).scores[0], [1.0, 0.6, 0.0])
+    assert fuse(retrieved, both, 0.0, depth=3, k=3).ids == [[12, 10, 11]]
+    np.testing.assert_allclose(fuse(retrieved, both, 0.5, depth=3, k=1).scores[0], [0.8])  # (1 + 0.6) / 2
+    one = fuse(retrieved, stack_scores(first), 0.4, depth=2, k=3)  # a stack of one is that reranker alone
+    assert one.ids == fuse(retrieved, first, 0.4, depth=2, k=3).ids
+
+
+def test_stack_scores_refuses_unmatched_sets():
+    with pytest.raises(ValueError, match="at least one reranker"):
+        stack_scores()
+    with pytest.raises(ValueError, match=r"different numbers of queries: \[1, 2\]"):
+        stack_scores([np.zeros(2)], [np.zeros(2), np.zeros(2)])
+    with pytest.raises(ValueError, match="query 1: the rerankers scored different numbers of candidates"):
+        stack_scores([np.zeros(2), np.zeros(3)], [np.zeros(2), np.zeros(2)])
+
+
 @pytest.mark.parametrize("weight, depth, scores, message", [
     (1.5, 3, [np.zeros(3)], "weight must lie in"), (0.5, 0, [np.zeros(3)], "depth must be"),
     (0.5, 3, [], "1 rankings but 0 score lists"), (0.5, 3, [np.zeros(2)], "3 candidates but 2 reranker scores")])
@@ -62,7 +84,7 @@ def test_tune_fusion_puts_the_weight_that_ranks_the_relevant_first_on_top():
 def test_rerank_with_fusion_equals_fuse_of_the_scores_and_adds_the_retrievers_time(tiny_cross_encoder, tokenizer):
     queries = [CORPUS[0], "今天天气不错"]
     retrieved = Ranking([[3, 1, 4, 2], [5, 2, 0]], [[0.9, 0.8, 0.7, 0.1], [0.9, 0.5, 0.4]], 3.0)
-    found = rerank_with_fusion(tiny_cross_encoder, tokenizer, CORPUS, queries, retrieved, 0.5, depth=3, k=2)
+    found = rerank_with_fusion([(tiny_cross_encoder, tokenizer)], CORPUS, queries, retrieved, 0.5, depth=3, k=2)
     scores = candidate_scores(tiny_cross_encoder, tokenizer, CORPUS, queries, [[3, 1, 4], [5, 2, 0]])
     expected = fuse(Ranking([[3, 1, 4], [5, 2, 0]], [[0.9, 0.8, 0.7], [0.9, 0.5, 0.4]], 0.0), scores, 0.5, 3, 2)
     assert found.ids == expected.ids
@@ -70,6 +92,24 @@ def test_rerank_with_fusion_equals_fuse_of_the_scores_and_adds_the_retrievers_ti
     assert found.ms_per_query > 3.0
 
 
-def test_rerank_with_fusion_needs_one_ranking_per_query(tiny_cross_encoder, tokenizer):
+def test_rerank_with_fusion_of_two_rerankers_equals_fuse_of_their_stacked_scores(tiny_cross_encoder, tokenizer,
+                                                                                 tiny_config):
+    from transformers import BertForSequenceClassification
+
+    torch.manual_seed(1)
+    tiny_regressor = BertForSequenceClassification(tiny_config(num_labels=1)).eval()
+    queries, pools = [CORPUS[0], "今天天气不错"], [[3, 1, 4], [5, 2, 0]]
+    retrieved = Ranking(pools, [[0.9, 0.8, 0.7], [0.9, 0.5, 0.4]], 0.0)
+    rerankers = [(tiny_cross_encoder, tokenizer), (tiny_regressor, tokenizer)]
+    found = rerank_with_fusion(rerankers, CORPUS, queries, retrieved, 0.3, depth=3, k=3)
+    stacked = stack_scores(*(candidate_scores(m, t, CORPUS, queries, pools) for m, t in rerankers))
+    expected = fuse(retrieved, stacked, 0.3, 3, 3)
+    assert found.ids == expected.ids
+    np.testing.assert_allclose(np.concatenate(found.scores), np.concatenate(expected.scores), atol=1e-5)
+
+
+def test_rerank_with_fusion_needs_rerankers_and_one_ranking_per_query(tiny_cross_encoder, tokenizer):
+    with pytest.raises(ValueError, match="rerankers is empty"):
+        rerank_with_fusion([], CORPUS, ["a"], Ranking([[1]], [[0.0]], 1.0), 0.5, 1, 1)
     with pytest.raises(ValueError, match="2 queries but 1 rankings"):
-        rerank_with_fusion(tiny_cross_encoder, tokenizer, CORPUS, ["a", "b"], Ranking([[1]], [[0.0]], 1.0), 0.5, 1, 1)
+        rerank_with_fusion([(tiny_cross_encoder, tokenizer)], CORPUS, ["a", "b"], Ranking([[1]], [[0.0]], 1.0), 0.5, 1, 1)

@@ -199,18 +199,24 @@ def test_update_readme_fills_an_empty_block_in_place(tmp_path):
 
 
 def test_the_retrieval_claims_of_the_readme_hold_in_the_committed_local_results(local_summary):
-    """Notebook 04's claims in the README: notebook 01's classifier lowers Recall@1 as a reranker, the reranker
-    trained on mined hard negatives does not, every reranker fused with the cosine stays at or above retrieval
-    alone, and the pipeline chosen on validation queries is one of the fused ones."""
+    """Notebook 04's claims in the README: notebook 01's classifier lowers Recall@1 as a reranker, the rerankers
+    trained on mined hard negatives rerank better than it, every reranker fused with the cosine stays at or above
+    retrieval alone, and the pipeline chosen on validation queries is a fused one that beats retrieval alone by at
+    least 3 points of Recall@1 (issue #11's bar) and on MRR@10."""
     retrieval = local_summary["notebooks"]["04_retrieve_and_rerank"]
     methods = {row["method"]: row for row in retrieval["retrieval"]}
     bi = methods["bi-encoder, improved"]
-    classifier = methods[f"improved bi-encoder top {retrieval['rerank_k']} + cross-encoder rerank"]
-    bce = methods[f"hard negatives, BCE rerank, top {retrieval['rerank_k']}"]
+    k = retrieval["rerank_k"]
+    classifier = methods[f"improved bi-encoder top {k} + cross-encoder rerank"]
+    assert classifier["recall@1"] < bi["recall@1"]
+    for trained in ("hard negatives, BCE", "hard negatives, listwise"):
+        assert methods[f"{trained} rerank, top {k}"]["recall@1"] > classifier["recall@1"]
     fused = {name: row for name, row in methods.items() if " fused with the cosine " in name}
-    assert classifier["recall@1"] < bi["recall@1"] <= bce["recall@1"]
-    assert len(fused) == 4 and all(row["recall@1"] >= bi["recall@1"] for row in fused.values())
+    assert len(fused) == len(retrieval["pipelines"]) == 5
+    assert all(row["recall@1"] >= bi["recall@1"] for row in fused.values())
     assert all(row["queries"] == bi["queries"] and row["corpus"] == bi["corpus"] for row in fused.values())
-    assert any(name.startswith(f"{retrieval['best_pipeline']} fused") for name in fused)
+    best = [row for name, row in fused.items() if name.startswith(f"{retrieval['best_pipeline']} fused")]
+    assert len(best) == 1
+    assert best[0]["recall@1"] >= bi["recall@1"] + 0.03 and best[0]["mrr@10"] > bi["mrr@10"]
     assert retrieval["fusion_chosen_on_validation"][retrieval["best_pipeline"]]["mrr@10"] == max(
         row["mrr@10"] for row in retrieval["fusion_chosen_on_validation"].values())

@@ -1,8 +1,10 @@
-"""Score fusion (notebook 04, section 8): the retriever's cosine and a reranker's score, combined per query.
+"""Score fusion (notebook 04, section 8): the retriever's cosine and one or more rerankers' scores, combined per
+query.
 
-``candidate_scores`` scores every (query, candidate) offline for tuning, ``fuse`` orders each query's first
-``depth`` candidates by a weighted sum of the two min-max scaled scores, ``tune_fusion`` picks the weight and depth
-on validation queries, and ``rerank_with_fusion`` is the live path, one query at a time and timed.
+``candidate_scores`` scores every (query, candidate) offline for tuning, ``stack_scores`` puts several rerankers'
+scores side by side, ``fuse`` orders each query's first ``depth`` candidates by a weighted sum of the min-max scaled
+scores, ``tune_fusion`` picks the weight and depth on validation queries, and ``rerank_with_fusion`` is the live
+path, one query at a time and timed.
 """
 from __future__ import annotations
 
@@ -29,7 +31,6 @@ def candidate_scores(model, tokenizer, corpus, queries, candidates: list[list[in
     return np.split(flat, ends[:-1])
 
 
-
 def min_max(scores) -> np.ndarray:
     """Scores scaled to [0, 1] within one query's list (all zeros when they are all equal)."""
     scores = np.asarray(scores, dtype=np.float64)
@@ -37,11 +38,28 @@ def min_max(scores) -> np.ndarray:
     return (scores - scores.min()) / spread if spread > 0 else np.zeros_like(scores)
 
 
+def stack_scores(*score_sets: list) -> list[np.ndarray]:
+    """Several rerankers' ``candidate_scores`` of the same candidates as one (rerankers × candidates) array per
+    query, which ``fuse`` reads as an ensemble."""
+    if not score_sets:
+        raise ValueError("no score sets: give the candidate_scores of at least one reranker")
+    if len({len(scores) for scores in score_sets}) > 1:
+        raise ValueError(f"the score sets cover different numbers of queries: {[len(s) for s in score_sets]}")
+    stacked = []
+    for query, per_reranker in enumerate(zip(*score_sets)):
+        if len({len(scores) for scores in per_reranker}) > 1:
+            raise ValueError(f"query {query}: the rerankers scored different numbers of candidates "
+                             f"{[len(scores) for scores in per_reranker]}")
+        stacked.append(np.stack(per_reranker))
+    return stacked
+
 
 def fuse(retrieved: Ranking, reranker_scores: list, weight: float, depth: int, k: int) -> Ranking:
     """Score fusion: re-rank the retriever's first ``depth`` candidates by ``weight`` × its cosine + (1 − weight) ×
     the reranker's score, each min-max scaled within the query's list. ``weight`` 1 keeps the retriever's order,
-    0 is the reranker alone. ``ms_per_query`` is the retriever's (add the reranker's own time)."""
+    0 is the reranker alone. A query's scores may be a (rerankers × candidates) array (``stack_scores``): the
+    reranker's score is then the mean of their scaled scores, scaled again. ``ms_per_query`` is the retriever's
+    (add the reranker's own time)."""
     if not 0 <= weight <= 1:
         raise ValueError(f"weight must lie in [0, 1], got {weight!r}")
     check_positive_int(depth, "depth")
@@ -50,15 +68,16 @@ def fuse(retrieved: Ranking, reranker_scores: list, weight: float, depth: int, k
         raise ValueError(f"{len(retrieved.ids)} rankings but {len(reranker_scores)} score lists: give one per query")
     ids, scores = [], []
     for pool, cosines, pool_scores in zip(retrieved.ids, retrieved.scores, reranker_scores):
-        if len(pool_scores) != len(pool):
-            raise ValueError(f"a query has {len(pool)} candidates but {len(pool_scores)} reranker scores")
-        pool, cosines, pool_scores = pool[:depth], cosines[:depth], pool_scores[:depth]
-        fused = weight * min_max(cosines) + (1 - weight) * min_max(pool_scores)
+        pool_scores = np.atleast_2d(pool_scores)  # one row per reranker
+        if pool_scores.shape[1] != len(pool):
+            raise ValueError(f"a query has {len(pool)} candidates but {pool_scores.shape[1]} reranker scores")
+        pool, cosines = pool[:depth], cosines[:depth]
+        reranked = min_max(np.mean([min_max(row[:depth]) for row in pool_scores], axis=0))
+        fused = weight * min_max(cosines) + (1 - weight) * reranked
         order = np.argsort(-fused, kind="stable")[:k]  # ties keep the retriever's order
         ids.append([pool[j] for j in order])
         scores.append([float(fused[j]) for j in order])
     return Ranking(ids, scores, retrieved.ms_per_query)
-
 
 
 def tune_fusion(retrieved: Ranking, reranker_scores: list, corpus, relevant, weights, depths, k: int = 10):
@@ -75,17 +94,19 @@ def tune_fusion(retrieved: Ranking, reranker_scores: list, corpus, relevant, wei
                                           kind="stable").reset_index(drop=True)
 
 
-
-def rerank_with_fusion(model, tokenizer, corpus, queries, retrieved: Ranking, weight: float, depth: int,
+def rerank_with_fusion(rerankers: list, corpus, queries, retrieved: Ranking, weight: float, depth: int,
                        k: int) -> Ranking:
-    """The live pipeline after retrieval: one query at a time, the reranker scores the retriever's first ``depth``
-    candidates and ``fuse`` orders them; ``ms_per_query`` adds the retriever's time to the reranker's."""
+    """The live pipeline after retrieval: one query at a time, each reranker in ``rerankers`` (a list of
+    ``(model, tokenizer)``) scores the retriever's first ``depth`` candidates and ``fuse`` orders them;
+    ``ms_per_query`` adds the retriever's time to the rerankers'."""
     check_queries_and_k(queries, k)
+    if not rerankers:
+        raise ValueError("rerankers is empty: give at least one (model, tokenizer)")
     if len(retrieved.ids) != len(queries):
         raise ValueError(f"{len(queries)} queries but {len(retrieved.ids)} rankings: give one per query")
     start = time.perf_counter()
-    scores = [score_pairs(model, tokenizer, [(query, corpus[i]) for i in ids[:depth]], progress=False)
-              for query, ids in zip(queries, retrieved.ids)]
+    scores = [np.stack([score_pairs(model, tokenizer, [(query, corpus[i]) for i in ids[:depth]], progress=False)
+                        for model, tokenizer in rerankers]) for query, ids in zip(queries, retrieved.ids)]
     elapsed_ms = 1000 * (time.perf_counter() - start) / len(queries)
     shallow = Ranking([ids[:depth] for ids in retrieved.ids], [s[:depth] for s in retrieved.scores], 0.0)
     fused = fuse(shallow, scores, weight, depth, k)
