@@ -1,8 +1,6 @@
 """Section 4, on a GPU only: scoring in fp32 against bf16/fp16 autocast, and autocast with ``torch.compile``."""
 from __future__ import annotations
 
-from unittest import mock
-
 import torch
 
 from textsim.device import autocast_dtype
@@ -19,18 +17,17 @@ def measure(path, tok, test, device, size) -> dict:
     pairs = pairs_of(test, size["pairs"])
     cross, reps = load_cross(path, device).eval(), size["reps"]
 
-    def scoring_rates(model) -> dict:
-        return stats(rates(lambda ps: score_pairs(model, tok, ps, 64), pairs, device, reps))
+    def scoring_rates(model, precision: str = "auto") -> dict:
+        return stats(rates(lambda ps: score_pairs(model, tok, ps, 64, precision=precision), pairs, device, reps))
 
-    with mock.patch("textsim.inference.autocast_dtype", return_value=None):  # score_pairs in full precision
-        fp32 = scoring_rates(cross)
+    fp32 = scoring_rates(cross, "fp32")
     mixed = scoring_rates(cross)
-    rows = [row(f"scoring, fp32 vs {str(autocast_dtype(device)).split('.')[-1]} autocast", "pairs/s", fp32, mixed,
+    rows = [row(f"scoring, fp32 vs {str(autocast_dtype(device, 'auto')).split('.')[-1]} autocast", "pairs/s", fp32, mixed,
                 1.0, note="score_pairs, batches of 64; 'seed' column = fp32")]
     note = "ran on " + torch.cuda.get_device_name(device)
     try:
         compiled = torch.compile(cross, dynamic=True)
-        compile_seconds = timed(lambda: score_pairs(compiled, tok, pairs, 64), device)
+        compile_seconds = timed(lambda: score_pairs(compiled, tok, pairs, 64, precision="auto"), device)
         rows.append(row("scoring, autocast + torch.compile", "pairs/s", mixed, scoring_rates(compiled), 1.0,
                         note=f"'seed' column = autocast without compile; first call (compiling) "
                              f"{compile_seconds:.1f} s"))

@@ -95,9 +95,10 @@ def measure(path, tok, test, device, size) -> dict:
                             note=describe(agreed, encoder, name, len(pairs))))
             print(f"  {rows[-1]['name']}: {agreed['speedup']:.2f}x, max |Δ| {agreed['max_abs_diff']:.4f}, "
                   f"accuracy {agreed['accuracy_change_points']:+.1f} points", flush=True)
-    native = autocast_dtype(device) is not None
-    notes = [f"models: {where}; {len(pairs)} test pairs, batches of 64; 'seed' column = fp32. bf16 autocast is "
-             f"{'the default here (native bf16)' if native else 'not the default here (no native bf16)'}"]
+    native = autocast_dtype(device, "auto") is not None
+    notes = [f"models: {where}; {len(pairs)} test pairs, batches of 64; 'seed' column = fp32. precision='auto' "
+             f"{'takes bf16 here for batches of 64 (native bf16)' if native else 'stays fp32 here (no native bf16)'}"
+             f"; the notebooks' published metrics are fp32, the default"]
     return {"rows": rows, "agreement": found, "notes": notes}
 
 

@@ -26,22 +26,23 @@ def measure(path, tok, corpus, queries, device, size) -> dict:
 
     def cross_query(query: str) -> float:
         sample = [corpus[i] for i in rng.choice(len(corpus), sample_size, replace=False)]
-        return 1000 * scale * timed(lambda: score_pairs(cross, tok, [(query, c) for c in sample], 64), device)
+        return 1000 * scale * timed(lambda: score_pairs(cross, tok, [(query, c) for c in sample], 64,
+                                                                precision="auto"), device)
 
-    score_pairs(cross, tok, [(queries[0], c) for c in corpus[:16]], 64)  # warm-up
+    score_pairs(cross, tok, [(queries[0], c) for c in corpus[:16]], 64, precision="auto")  # warm-up
     tutorial = stats([cross_query(q) for q in queries[1:size["reps"] + 1]])
 
     bi = load_bi(path, device, pooling="mean")
     encoded = min(size["corpus_sample"], len(corpus))
     sample = [corpus[i] for i in rng.choice(len(corpus), encoded, replace=False)]
     vectors = []
-    encode_seconds = timed(lambda: vectors.append(bi.encode(sample, tok, batch_size=64)), device)
+    encode_seconds = timed(lambda: vectors.append(bi.encode(sample, tok, batch_size=64, precision="auto")), device)
     encode_seconds *= len(corpus) / encoded  # encoding cost grows linearly with the corpus
     # search cost depends on the index size, not on the values: the sample's vectors, repeated to the corpus size
     index = VectorIndex(np.resize(vectors[0], (len(corpus), vectors[0].shape[1])))  # unit vectors: IP = cosine
 
     def bi_query(query: str) -> float:
-        return 1000 * timed(lambda: index.search(bi.encode([query], tok), 10), device)
+        return 1000 * timed(lambda: index.search(bi.encode([query], tok, precision="auto"), 10), device)
 
     bi_query(queries[0])  # warm-up
     ours = stats([bi_query(q) for q in queries])

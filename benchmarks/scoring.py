@@ -10,8 +10,7 @@ import torch
 from datasets import Dataset
 from transformers import Trainer, TrainingArguments, pipeline
 
-from textsim.biencoder import pair_cosines
-from textsim.device import autocast_dtype
+from textsim.device import BF16_MIN_ROWS, autocast_dtype
 from textsim.inference import score_pairs
 from textsim.pipelines import register_pipeline
 
@@ -54,7 +53,7 @@ def measure(path, tok, test, device, size) -> dict:
     cross, bi = load_cross(path, device).eval(), load_bi(path, device).eval()
     classify = pipeline("text-classification", model=cross, tokenizer=tok, device=device)
     similarity = pipeline("sentence-similarity", model=bi, tokenizer=tok, device=device)
-    mixed = autocast_dtype(device) is not None  # "auto" differs from fp32 here: time both
+    mixed = autocast_dtype(device, "auto") is not None  # "auto" differs from fp32 here: time both
     precisions = ["auto", "fp32"] if mixed else ["auto"]
     cosines = {p: (lambda ps, p=p: pair_cosines_in(bi, tok, ps, p)) for p in precisions}
     runs = {
@@ -66,7 +65,7 @@ def measure(path, tok, test, device, size) -> dict:
         **{f"bi {p}": (cosines[p], pairs) for p in precisions},
     }
     found = {name: stats(values) for name, values in interleaved_rates(runs, device, size["reps"]).items()}
-    auto = str(autocast_dtype(device)).split(".")[-1] + " autocast" if mixed else "fp32"
+    auto = str(autocast_dtype(device, "auto")).split(".")[-1] + " autocast" if mixed else "fp32"
     tokens = {"seed_sample": mean_tokens(tok, few), "all": mean_tokens(tok, pairs)}
     sample = (f"seed timed on {len(few)} random test pairs ({tokens['seed_sample']:.1f} tokens per pair on average, "
               f"all {len(pairs)}: {tokens['all']:.1f}), ours on all {len(pairs)}")
@@ -76,7 +75,7 @@ def measure(path, tok, test, device, size) -> dict:
             ("bi", "bi-encoder", "pipeline('sentence-similarity') per pair",
              "BiEncoder.encode (batches of 64, length-sorted) of each side, then the cosine")):
         rows.append(row(f"scoring, {name}", "pairs/s", found[f"{short} seed"], found[f"{short} auto"], 5.0,
-                        note=f"seed: {seed_way}; ours: {ours_way}, in {auto} (the default here); {sample}"))
+                        note=f"seed: {seed_way}; ours: {ours_way}, precision='auto' ({auto} here); {sample}"))
         if mixed:
             rows.append(row(f"scoring, {name}, ours in fp32", "pairs/s", found[f"{short} seed"],
                             found[f"{short} fp32"], 5.0, note="as above, ours with precision='fp32'"))
@@ -87,12 +86,38 @@ def measure(path, tok, test, device, size) -> dict:
     for r in rows:
         print(f"  {r['name']}: {r['speedup']:.1f}x", flush=True)
     latency = {"cross-encoder, one pair": {p: latency_ms(lambda pair, p=p: score_pairs(cross, tok, [pair], precision=p),
-                                                         few, device) for p in precisions},
+                                                         few, device) for p in LATENCY_PRECISIONS},
                "bi-encoder, one query": {p: latency_ms(lambda pair, p=p: encode_in(bi, tok, [pair[0]], p), few, device)
-                                         for p in precisions}}
+                                         for p in LATENCY_PRECISIONS}}
+    crossover = batch_crossover(cross, tok, pairs, device, size["reps"])
     notes = [diagnosis(cross, tok, pairs, few, found["cross seed"], found["cross fp32" if mixed else "cross auto"],
-                       device, size["reps"]), latency_note(latency, few)]
-    return {"rows": rows, "tokens_per_pair": tokens, "latency_ms": latency, "notes": notes}
+                       device, size["reps"]), latency_note(latency, few), crossover_note(crossover)]
+    return {"rows": rows, "tokens_per_pair": tokens, "latency_ms": latency, "bf16_crossover": crossover,
+            "notes": notes}
+
+
+LATENCY_PRECISIONS = ("fp32", "bf16", "auto")
+CROSSOVER_BATCHES = (1, 2, 4, 8, 16, 64)  # where bf16 starts to pay on the CPU: textsim.device.BF16_MIN_ROWS
+
+
+def batch_crossover(cross, tok, pairs, device, reps: int) -> dict:
+    """Milliseconds per batch of the cross-encoder in fp32 and in bf16 for each size of ``CROSSOVER_BATCHES``
+    (the same pairs, interleaved), and the bf16/fp32 speed ratio: the measurement behind ``BF16_MIN_ROWS``."""
+    found = {}
+    for batch in CROSSOVER_BATCHES:
+        chunk = (pairs * batch)[:batch]
+        runs = {p: (lambda ps, p=p: score_pairs(cross, tok, ps, batch, precision=p), chunk) for p in ("fp32", "bf16")}
+        rate = {p: stats(values)["median"] for p, values in interleaved_rates(runs, device, max(reps, 3)).items()}
+        found[str(batch)] = {"fp32_ms": 1000 * batch / rate["fp32"], "bf16_ms": 1000 * batch / rate["bf16"],
+                             "bf16_speedup": rate["bf16"] / rate["fp32"]}
+    return found
+
+
+def crossover_note(crossover: dict) -> str:
+    parts = [f"{batch}: {found['fp32_ms']:.1f} / {found['bf16_ms']:.1f} ms ({found['bf16_speedup']:.2f}x)"
+             for batch, found in crossover.items()]
+    return (f"bf16 against fp32 by batch size (cross-encoder, ms per batch fp32 / bf16, bf16's speed-up; 'auto' "
+            f"takes bf16 from {BF16_MIN_ROWS} rows on a CPU with native bf16): " + "; ".join(parts))
 
 
 def encode_in(bi, tok, sentences, precision: str):
@@ -101,8 +126,6 @@ def encode_in(bi, tok, sentences, precision: str):
 
 
 def pair_cosines_in(bi, tok, pairs, precision: str) -> np.ndarray:
-    if precision == "auto":
-        return pair_cosines(bi, tok, {"sentence1": [a for a, _ in pairs], "sentence2": [b for _, b in pairs]})
     first, second = (encode_in(bi, tok, [pair[side] for pair in pairs], precision) for side in (0, 1))
     return (first * second).sum(axis=1)
 
@@ -110,7 +133,7 @@ def pair_cosines_in(bi, tok, pairs, precision: str) -> np.ndarray:
 def latency_note(latency: dict, few: list) -> str:
     parts = [f"{name}: " + ", ".join(f"{p} {found['median']:.1f} ms" for p, found in by_precision.items())
              for name, by_precision in latency.items()]
-    return (f"batch-1 latency (median over {len(few)} pairs; 'auto' = the default precision here): "
+    return (f"batch-1 latency (median over {len(few)} pairs; 'auto' takes fp32 below {BF16_MIN_ROWS} rows): "
             + "; ".join(parts))
 
 

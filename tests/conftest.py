@@ -34,11 +34,11 @@ def _offline(monkeypatch):
     monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_OFFLINE", True)
 
 
-@pytest.fixture(autouse=True)
-def _cpu_scores_in_fp32(monkeypatch):
-    """On a CPU with native bf16 the "auto" precision scores in bf16; tests that compare against fp32 computations
-    need fp32, so by default the CPU is said to have no bf16 (tests of the bf16 path set its flags themselves)."""
-    monkeypatch.setattr("textsim.device.cpu_flags", lambda: frozenset())
+@pytest.fixture(params=["fp32", "bf16"])
+def precision(request):
+    """Each inference precision in which two code paths are compared: fp32 (what a CPU without native bf16 runs,
+    and the default everywhere) and bf16 (what "auto" runs on a CPU with avx512_bf16 or AMX; emulated elsewhere)."""
+    return request.param
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -105,6 +105,10 @@ def test_tiny_benchmark_writes_json_and_markdown(tmp_path):
     scored = report["sections"]["2. Pair scoring throughput"]
     assert scored["tokens_per_pair"]["seed_sample"] > 0 and scored["tokens_per_pair"]["all"] > 0
     assert {"cross-encoder, one pair", "bi-encoder, one query"} == set(scored["latency_ms"])
+    for by_precision in scored["latency_ms"].values():  # batch-1 latency for each precision
+        assert set(by_precision) == {"fp32", "bf16", "auto"} and all(v["median"] > 0 for v in by_precision.values())
+    assert [int(b) for b in scored["bf16_crossover"]] == list(scoring.CROSSOVER_BATCHES)
+    assert all(found["fp32_ms"] > 0 and found["bf16_ms"] > 0 for found in scored["bf16_crossover"].values())
     agreed = report["sections"]["6. Scoring precision: fp32 vs bf16 autocast and int8"]["agreement"]
     for found in agreed.values():
         assert 0 <= found["label_agreement"] <= 1 and found["max_abs_diff"] >= 0 and found["speedup"] > 0

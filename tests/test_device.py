@@ -52,28 +52,48 @@ def test_mixed_precision_bf16_on_a_bf16_gpu(fake_cuda):
     fake_cuda(bf16=True)
     assert mixed_precision(torch.device("cuda")) == {"bf16": True, "fp16": False}
     assert mixed_precision() == {"bf16": True, "fp16": False}  # picks the (fake) GPU itself
-    assert autocast_dtype(torch.device("cuda")) == torch.bfloat16
+    assert autocast_dtype(torch.device("cuda"), "auto") == torch.bfloat16
+    assert autocast_dtype(torch.device("cuda"), "auto", rows=1) == torch.bfloat16  # the rows rule is the CPU's
+    assert autocast_dtype(torch.device("cuda")) is None  # the default is fp32
 
 
 def test_mixed_precision_fp16_on_an_older_gpu(fake_cuda):
     fake_cuda(bf16=False)
     assert mixed_precision(torch.device("cuda")) == {"bf16": False, "fp16": True}
-    assert autocast_dtype(torch.device("cuda")) == torch.float16
+    assert autocast_dtype(torch.device("cuda"), "auto") == torch.float16
 
 
 def test_mixed_precision_none_on_cpu(cpu_only, cpu_flags):
     cpu_flags({"avx2", "avx512f"})
     assert mixed_precision() == {"bf16": False, "fp16": False}
     assert mixed_precision(torch.device("cpu")) == {"bf16": False, "fp16": False}
-    assert autocast_dtype(torch.device("cpu")) is None
+    assert autocast_dtype(torch.device("cpu"), "auto") is None
+    assert autocast_dtype(torch.device("cpu"), "auto", rows=64) is None
 
 
 @pytest.mark.parametrize("flag", ["avx512_bf16", "amx_bf16"])
-def test_inference_autocasts_to_bf16_on_a_cpu_that_computes_it(cpu_only, cpu_flags, flag):
+def test_auto_is_bf16_for_large_batches_on_a_cpu_that_computes_it(cpu_only, cpu_flags, flag):
     """Inference only: training on such a CPU keeps fp32 (``mixed_precision``: no Trainer flag)."""
     cpu_flags({"avx2", "avx512f", flag})
-    assert autocast_dtype(torch.device("cpu")) == torch.bfloat16
+    assert autocast_dtype(torch.device("cpu"), "auto") == torch.bfloat16  # a batch of unknown size
+    assert autocast_dtype(torch.device("cpu"), "auto", rows=device_module.BF16_MIN_ROWS) == torch.bfloat16
     assert mixed_precision(torch.device("cpu")) == {"bf16": False, "fp16": False}
+
+
+@pytest.mark.parametrize("rows", [1, device_module.BF16_MIN_ROWS - 1])
+def test_auto_stays_fp32_for_small_batches_where_bf16_is_no_faster(cpu_only, cpu_flags, rows):
+    """One live query (batch 1) was slower in bf16 than in fp32 on a Xeon with AMX: "auto" keeps it in fp32."""
+    cpu_flags({"amx_bf16"})
+    assert autocast_dtype(torch.device("cpu"), "auto", rows=rows) is None
+    assert autocast_dtype(torch.device("cpu"), "bf16", rows=rows) == torch.bfloat16  # asked for: always
+
+
+def test_the_default_precision_is_fp32_on_every_device(fake_cuda, cpu_flags):
+    """Published metrics must not depend on the CPU's flags: nothing autocasts unless asked."""
+    fake_cuda(bf16=True)
+    cpu_flags({"amx_bf16"})
+    assert autocast_dtype(torch.device("cpu")) is None
+    assert autocast_dtype(torch.device("cuda")) is None
 
 
 def test_precision_fp32_turns_autocast_off_everywhere(fake_cuda, cpu_flags):
@@ -91,7 +111,7 @@ def test_precision_bf16_is_bf16_even_on_a_cpu_without_it(cpu_only, cpu_flags):
 def test_precision_bf16_on_mps_and_an_unknown_precision_are_refused(apple_silicon):
     with pytest.raises(ValueError, match="not supported on MPS"):
         autocast_dtype(torch.device("mps"), "bf16")
-    with pytest.raises(ValueError, match=r"precision must be one of \('auto', 'fp32', 'bf16'\), got 'fp16'"):
+    with pytest.raises(ValueError, match=r"precision must be one of \('fp32', 'auto', 'bf16'\), got 'fp16'"):
         autocast_dtype(torch.device("cpu"), "fp16")
 
 
@@ -152,4 +172,4 @@ def test_a_gpu_with_only_emulated_bf16_gets_fp16(fake_cuda, monkeypatch):
     answers True by default, but have no bf16 tensor cores: they get fp16, as the README says."""
     monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda including_emulation=True: including_emulation)
     assert mixed_precision(torch.device("cuda")) == {"bf16": False, "fp16": True}
-    assert autocast_dtype(torch.device("cuda")) == torch.float16
+    assert autocast_dtype(torch.device("cuda"), "auto") == torch.float16

@@ -9,12 +9,6 @@ from textsim.data import LABEL_NAMES
 from textsim.inference import check_pairs, length_sorted_batches, predict_pairs, score_pairs
 
 
-@pytest.fixture(autouse=True)
-def cpu_without_bf16(monkeypatch):
-    """The tests below compare against fp32 to 1e-5 on any CPU: precision "auto" means fp32 unless a test says."""
-    monkeypatch.setattr(device, "cpu_flags", lambda: frozenset())
-
-
 @pytest.mark.parametrize("batch_size", [1, 3, 4, 100])
 def test_length_sorted_batches_cover_every_index_once_longest_first(batch_size):
     lengths = [5, 17, 3, 17, 9, 1, 12, 12, 30, 2]
@@ -181,21 +175,24 @@ def test_length_sorted_batches_name_a_bad_batch_size(batch_size):
         list(length_sorted_batches([1, 2, 3], batch_size))
 
 
-def test_autocast_does_nothing_on_a_cpu_without_native_bf16():
+def test_autocast_does_nothing_by_default_or_on_a_cpu_without_native_bf16(monkeypatch):
     import contextlib
 
     from textsim.inference import autocast
 
+    monkeypatch.setattr(device, "cpu_flags", lambda: frozenset())
     assert isinstance(autocast(torch.device("cpu")), contextlib.nullcontext)
+    assert isinstance(autocast(torch.device("cpu"), "auto", rows=64), contextlib.nullcontext)
 
 
-def test_autocast_is_bf16_on_a_cpu_with_native_bf16_unless_fp32_is_asked(monkeypatch):
+def test_autocast_auto_is_bf16_on_a_cpu_with_native_bf16_for_large_batches_only(monkeypatch):
     import contextlib
 
     monkeypatch.setattr(device, "cpu_flags", lambda: frozenset({"amx_bf16"}))
-    context = inference.autocast(torch.device("cpu"))
+    context = inference.autocast(torch.device("cpu"), "auto", rows=64)
     assert isinstance(context, torch.autocast) and context.fast_dtype == torch.bfloat16
-    assert isinstance(inference.autocast(torch.device("cpu"), "fp32"), contextlib.nullcontext)
+    assert isinstance(inference.autocast(torch.device("cpu"), "auto", rows=1), contextlib.nullcontext)
+    assert isinstance(inference.autocast(torch.device("cpu"), rows=64), contextlib.nullcontext)  # default: fp32
 
 
 def test_score_pairs_precision_bf16_stays_close_to_fp32_and_auto_follows_the_cpu(tiny_cross_encoder, tokenizer,
@@ -204,10 +201,17 @@ def test_score_pairs_precision_bf16_stays_close_to_fp32_and_auto_follows_the_cpu
     bf16 = score_pairs(tiny_cross_encoder, tokenizer, sentence_pairs, precision="bf16")
     assert not np.array_equal(fp32, bf16)  # bf16 really ran: its rounding shows
     np.testing.assert_allclose(bf16, fp32, atol=0.02)
-    np.testing.assert_array_equal(score_pairs(tiny_cross_encoder, tokenizer, sentence_pairs), fp32)
+    np.testing.assert_array_equal(score_pairs(tiny_cross_encoder, tokenizer, sentence_pairs), fp32)  # the default
+    big = device.BF16_MIN_ROWS
+    pairs = (sentence_pairs * big)[:big]  # one batch of exactly BF16_MIN_ROWS rows
+    monkeypatch.setattr(device, "cpu_flags", lambda: frozenset())  # a CPU without bf16: "auto" is fp32
+    np.testing.assert_array_equal(score_pairs(tiny_cross_encoder, tokenizer, pairs, big, precision="auto"),
+                                  score_pairs(tiny_cross_encoder, tokenizer, pairs, big, precision="fp32"))
     monkeypatch.setattr(device, "cpu_flags", lambda: frozenset({"avx512_bf16"}))
-    np.testing.assert_array_equal(score_pairs(tiny_cross_encoder, tokenizer, sentence_pairs), bf16)
-    np.testing.assert_array_equal(score_pairs(tiny_cross_encoder, tokenizer, sentence_pairs, precision="fp32"), fp32)
+    for batch in (1, big - 1, big):  # "auto": fp32 in batches below BF16_MIN_ROWS rows, bf16 from there on
+        expected = "fp32" if batch < big else "bf16"
+        np.testing.assert_array_equal(score_pairs(tiny_cross_encoder, tokenizer, pairs, batch, precision="auto"),
+                                      score_pairs(tiny_cross_encoder, tokenizer, pairs, batch, precision=expected))
 
 
 def test_score_pairs_names_a_bad_precision(tiny_cross_encoder, tokenizer, sentence_pairs):

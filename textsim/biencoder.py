@@ -123,7 +123,7 @@ class BiEncoder(BertPreTrainedModel):
                 loss = nn.CosineEmbeddingLoss(margin=self.config.margin)(vectors_1, vectors_2, targets)
         return SequenceClassifierOutput(loss=loss, logits=cosine)
 
-    def encode(self, sentences, tokenizer, batch_size: int = 64, max_length: int = 128, precision: str = "auto",
+    def encode(self, sentences, tokenizer, batch_size: int = 64, max_length: int = 128, precision: str = "fp32",
                progress: bool | None = None) -> np.ndarray:
         """Unit-length vectors for a sequence of sentences (list, numpy array): length-sorted batches, no autograd;
         ``precision`` and ``progress`` as in ``forward_in_batches``."""

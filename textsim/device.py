@@ -9,8 +9,15 @@ from pathlib import Path
 
 import torch
 
-PRECISIONS = ("auto", "fp32", "bf16")  # inference: "auto" = bf16/fp16 where the hardware computes it natively
+# Inference precision. "fp32", the default: the same scores on every CPU, so the published metrics do not depend on
+# the machine. "auto": the faster one for the batch at hand (bf16/fp16 on GPUs that compute it, bf16 on a CPU that
+# computes it natively for batches of at least BF16_MIN_ROWS, fp32 below). "bf16": always.
+PRECISIONS = ("fp32", "auto", "bf16")
 CPU_BF16_FLAGS = ("avx512_bf16", "amx_bf16")  # x86 CPUs with bf16 arithmetic in hardware (Cooper Lake, Zen 4 on)
+# Below this many rows a batch gains little or nothing from bf16 on the CPU (make bench, "batch-size crossover"):
+# one pair took 17.3 ms in bf16 against 14.2 ms in fp32 on a Xeon with AMX, 6.8 against 7.1 ms on an AMD EPYC with
+# avx512_bf16, while 8 pairs took 42 against 68 ms there.
+BF16_MIN_ROWS = 8
 
 
 def pick_device() -> torch.device:
@@ -37,12 +44,12 @@ def mixed_precision(device: torch.device | None = None) -> dict[str, bool]:
     return {"bf16": bf16, "fp16": not bf16}
 
 
-def autocast_dtype(device: torch.device, precision: str = "auto") -> torch.dtype | None:
+def autocast_dtype(device: torch.device, precision: str = "fp32", rows: int | None = None) -> torch.dtype | None:
     """The dtype for ``torch.autocast`` at inference, or None for full precision.
 
-    ``"auto"``: bf16/fp16 on CUDA as ``mixed_precision`` says, bf16 on a CPU that computes it natively
-    (``cpu_computes_bf16``), full precision on MPS and other CPUs. ``"fp32"``: never. ``"bf16"``: always (not on
-    MPS)."""
+    ``"fp32"``: never. ``"bf16"``: always (not on MPS). ``"auto"``: bf16/fp16 on CUDA as ``mixed_precision`` says;
+    on a CPU that computes bf16 natively (``cpu_computes_bf16``), bf16 for a batch of ``rows`` >= ``BF16_MIN_ROWS``
+    (or of unknown size), fp32 for smaller ones; full precision on MPS and other CPUs."""
     if precision not in PRECISIONS:
         raise ValueError(f"precision must be one of {PRECISIONS}, got {precision!r}")
     if precision == "fp32" or device.type == "mps":
@@ -52,14 +59,16 @@ def autocast_dtype(device: torch.device, precision: str = "auto") -> torch.dtype
     if precision == "bf16":
         return torch.bfloat16
     if device.type == "cpu":
-        return torch.bfloat16 if cpu_computes_bf16() else None
+        small = rows is not None and rows < BF16_MIN_ROWS
+        return torch.bfloat16 if cpu_computes_bf16() and not small else None
     flags = mixed_precision(device)
     return torch.bfloat16 if flags["bf16"] else torch.float16 if flags["fp16"] else None
 
 
 def cpu_computes_bf16() -> bool:
-    """True on a CPU with bf16 arithmetic in hardware (AVX512-BF16 or AMX): there bf16 autocast runs about 3x
-    faster than fp32 (benchmarks/precision.py measures how much the scores move). Elsewhere bf16 is emulated, slower."""
+    """True on a CPU with bf16 arithmetic in hardware (AVX512-BF16 or AMX): there bf16 autocast scores batches
+    1.5-2.4x faster than fp32 (make bench; benchmarks/precision.py measures how much the scores move). Elsewhere bf16
+    is emulated, slower."""
     return any(flag in cpu_flags() for flag in CPU_BF16_FLAGS)
 
 

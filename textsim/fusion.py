@@ -17,18 +17,24 @@ from .retrieval import Ranking, check_queries_and_k, mrr_at_k, recall_at_k, rele
 
 
 def candidate_scores(model, tokenizer, corpus, queries, candidates: list[list[int]],
-                     progress: bool | None = None) -> list[np.ndarray]:
-    """The cross-encoder's score of every (query, candidate), in each list's own order: all pairs in one batched,
-    length-sorted pass (offline work such as tuning; ``cross_encoder_rank`` times one query at a time)."""
+                     precision: str = "fp32") -> list[np.ndarray]:
+    """The cross-encoder's score of every (query, candidate), in each list's own order, for offline work such as
+    tuning. Each query's candidates form one batch, exactly as ``rerank_with_fusion`` scores them live: the
+    padding width and the batch then match, so the two paths give the same scores in any precision."""
     check_queries_and_k(queries, 1)
     if len(candidates) != len(queries):
         raise ValueError(f"{len(queries)} queries but {len(candidates)} candidate lists: give one per query")
     if any(i < 0 for pool in candidates for i in pool):
         raise ValueError("candidates hold -1 (faiss's \"no result\"): drop it first, as bi_encoder_search does")
-    pairs = [(query, corpus[i]) for query, pool in zip(queries, candidates) for i in pool]
-    flat = score_pairs(model, tokenizer, pairs, progress=progress) if pairs else np.zeros(0, dtype=np.float32)
-    ends = np.cumsum([len(pool) for pool in candidates])
-    return np.split(flat, ends[:-1])
+    return [score_query(model, tokenizer, corpus, query, pool, precision) for query, pool in zip(queries, candidates)]
+
+
+def score_query(model, tokenizer, corpus, query: str, pool, precision: str = "fp32") -> np.ndarray:
+    """One query's candidates scored in one batch (``len(pool)`` rows; more than 64 are split as ``score_pairs``
+    splits them): the live path and the offline path both call this."""
+    if not len(pool):
+        return np.zeros(0, dtype=np.float32)
+    return score_pairs(model, tokenizer, [(query, corpus[i]) for i in pool], precision=precision, progress=False)
 
 
 def min_max(scores) -> np.ndarray:
@@ -95,7 +101,7 @@ def tune_fusion(retrieved: Ranking, reranker_scores: list, corpus, relevant, wei
 
 
 def rerank_with_fusion(rerankers: list, corpus, queries, retrieved: Ranking, weight: float, depth: int,
-                       k: int) -> Ranking:
+                       k: int, precision: str = "fp32") -> Ranking:
     """The live pipeline after retrieval: one query at a time, each reranker in ``rerankers`` (a list of
     ``(model, tokenizer)``) scores the retriever's first ``depth`` candidates and ``fuse`` orders them;
     ``ms_per_query`` adds the retriever's time to the rerankers'."""
@@ -105,7 +111,7 @@ def rerank_with_fusion(rerankers: list, corpus, queries, retrieved: Ranking, wei
     if len(retrieved.ids) != len(queries):
         raise ValueError(f"{len(queries)} queries but {len(retrieved.ids)} rankings: give one per query")
     start = time.perf_counter()
-    scores = [np.stack([score_pairs(model, tokenizer, [(query, corpus[i]) for i in ids[:depth]], progress=False)
+    scores = [np.stack([score_query(model, tokenizer, corpus, query, ids[:depth], precision)
                         for model, tokenizer in rerankers]) for query, ids in zip(queries, retrieved.ids)]
     elapsed_ms = 1000 * (time.perf_counter() - start) / len(queries)
     shallow = Ranking([ids[:depth] for ids in retrieved.ids], [s[:depth] for s in retrieved.scores], 0.0)

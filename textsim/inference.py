@@ -30,21 +30,21 @@ def length_sorted_batches(lengths: Sequence[int], batch_size: int) -> Iterator[n
         yield order[start:start + batch_size]
 
 
-def autocast(device: torch.device, precision: str = "auto"):
-    """bf16/fp16 autocast where the device computes it natively (``device.autocast_dtype``), else nothing."""
-    dtype = autocast_dtype(device, precision)
+def autocast(device: torch.device, precision: str = "fp32", rows: int | None = None):
+    """bf16/fp16 autocast for a batch of ``rows`` when ``precision`` asks for it (``device.autocast_dtype``)."""
+    dtype = autocast_dtype(device, precision, rows)
     return torch.autocast(device.type, dtype=dtype) if dtype else contextlib.nullcontext()
 
 
 @torch.inference_mode()
 def forward_in_batches(model, tokenizer, texts: tuple, forward, width: int | None = None, batch_size: int = 64,
-                       max_length: int = 128, precision: str = "auto", progress: bool | None = None) -> np.ndarray:
+                       max_length: int = 128, precision: str = "fp32", progress: bool | None = None) -> np.ndarray:
     """``forward(inputs)`` over length-sorted, dynamically padded batches; one row per text, in input order.
 
     ``texts`` is ``(sentences,)`` or ``(first_sentences, second_sentences)``, as the tokenizer takes them;
     ``forward`` returns one value (``width=None``) or one vector of ``width`` per row of the batch.
-    ``precision``: "auto" (bf16 where native), "fp32" or "bf16". ``progress``: a progress bar (None: only for
-    more than ``PROGRESS_OVER`` texts).
+    ``precision``: "fp32" (the same scores on every CPU), "auto" (the faster one for each batch) or "bf16".
+    ``progress``: a progress bar (None: only for more than ``PROGRESS_OVER`` texts).
     """
     max_length = check_max_length(max_length, model.config.max_position_embeddings)
     rows = np.empty((len(texts[0]),) if width is None else (len(texts[0]), width), dtype=np.float32)
@@ -56,14 +56,14 @@ def forward_in_batches(model, tokenizer, texts: tuple, forward, width: int | Non
     for batch in length_sorted_batches([len(ids) for ids in encoded["input_ids"]], batch_size):
         inputs = tokenizer.pad({key: [encoded[key][i] for i in batch] for key in encoded},
                                return_tensors="pt").to(model.device)
-        with autocast(model.device, precision):
+        with autocast(model.device, precision, rows=len(batch)):
             rows[batch] = forward(inputs).float().cpu().numpy()
         bar.update(len(batch))
     bar.close()
     return rows
 
 
-def score_pairs(model, tokenizer, pairs, batch_size: int = 64, max_length: int = 128, precision: str = "auto",
+def score_pairs(model, tokenizer, pairs, batch_size: int = 64, max_length: int = 128, precision: str = "fp32",
                 progress: bool | None = None) -> np.ndarray:
     """One similarity score per pair from a cross-encoder: P(相似) for 2 labels, the raw output for 1."""
     pairs = check_pairs(pairs)
