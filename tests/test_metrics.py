@@ -172,3 +172,10 @@ def test_bootstrap_interval_brackets_the_mean_and_narrows_with_more_items():
 def test_bootstrap_interval_refuses_bad_input(values, level, message):
     with pytest.raises(ValueError, match=message):
         bootstrap_interval(values, level=level)
+
+
+@pytest.mark.parametrize("threshold", [float("nan"), float("inf"), -float("inf")])
+def test_metrics_at_refuses_a_threshold_that_is_not_a_finite_number(threshold):
+    """A NaN cut used to label every pair 不相似 (score >= nan is False) and report those metrics."""
+    with pytest.raises(ValueError, match="threshold must be a finite number"):
+        metrics_at([0.2, 0.9], [0, 1], threshold)

@@ -6,6 +6,7 @@ import math
 import socket
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from transformers import AutoModelForSequenceClassification
@@ -13,7 +14,8 @@ from transformers import AutoModelForSequenceClassification
 import textsim
 from textsim.biencoder import BiEncoder
 from textsim.config import PROFILES
-from textsim.train import FirstBatch, main, split_digest
+from textsim.launch_record import FirstBatch, split_digest
+from textsim.train import main
 
 
 def write_table(path, rows, separator=","):
@@ -72,6 +74,122 @@ def test_a_model_folder_without_config_is_named(tmp_path, make_rows, capsys):
     path = write_table(tmp_path / "pairs.csv", make_rows(30))
     assert train(tmp_path, tmp_path / "empty", path) == 1
     assert "has no config.json" in capsys.readouterr().err
+
+
+def one_error_line(capsys) -> str:
+    """The one 'error: ' line the command printed on stderr, last, with no traceback (progress bars may precede
+    it once training has started)."""
+    error = capsys.readouterr().err
+    lines = error.splitlines()
+    assert lines and lines[-1].startswith("error: ") and "Traceback" not in error, error
+    assert sum(line.startswith("error:") for line in lines) == 1, error
+    return lines[-1]
+
+
+def test_an_out_that_is_a_file_is_one_error_line(tmp_path, base, make_rows, capsys):
+    occupied = tmp_path / "occupied"
+    occupied.write_text("not a folder", encoding="utf-8")
+    data = write_table(tmp_path / "pairs.csv", make_rows(30))
+    for out in (occupied, occupied / "inside"):
+        assert main(["--recipe", "classification", "--data", str(data), "--profile", "smoke", "--model", str(base),
+                     "--out", str(out)]) == 1
+        assert f"--out {out}: " in one_error_line(capsys)
+    assert occupied.read_text(encoding="utf-8") == "not a folder"
+
+
+@pytest.mark.parametrize("kind", ["a file", "corrupt config", "absent"])
+def test_a_bad_model_is_one_error_line(tmp_path, make_rows, capsys, kind):
+    model = tmp_path / "model"
+    if kind == "a file":
+        model.write_text("weights?", encoding="utf-8")
+    elif kind == "corrupt config":
+        model.mkdir()
+        (model / "config.json").write_text("{not json", encoding="utf-8")
+    path = write_table(tmp_path / "pairs.csv", make_rows(30))
+    assert train(tmp_path, model, path) == 1
+    assert str(model) in one_error_line(capsys)
+    assert not (tmp_path / "out" / "results").exists()
+
+
+@pytest.mark.parametrize("kind", ["a folder", "bytes"])
+def test_bad_data_is_one_error_line(tmp_path, base, capsys, kind):
+    data = tmp_path / "pairs.json"
+    if kind == "a folder":
+        data.mkdir()
+    else:
+        data.write_bytes(b"\x00\xff\xfe garbage \x80\n")
+    assert train(tmp_path, base, data) == 1
+    assert str(data) in one_error_line(capsys)
+
+
+def test_data_of_one_label_is_refused_with_the_label_counts(tmp_path, base, make_rows, capsys):
+    """300 pairs all labelled 1 used to train and print test accuracy 1.0, as the majority class does."""
+    rows = [{**row, "label": 1} for row in make_rows(300)]
+    path = write_table(tmp_path / "all_similar.csv", rows)
+    assert train(tmp_path, base, path) == 1
+    error = one_error_line(capsys)
+    assert "no pair of label 0" in error and "train {1: 240}" in error and "test {1: 30}" in error
+    assert not (tmp_path / "out" / "models").exists()
+
+
+def test_a_split_without_one_label_is_refused(tmp_path, base, make_rows, capsys):
+    rows = make_rows(200, positive_share=0.0)
+    for row in rows[:2]:  # two pairs of label 1: the stratified split leaves one split without any
+        row["label"] = 1
+    path = write_table(tmp_path / "rare.csv", rows)
+    assert train(tmp_path, base, path) == 1
+    assert "no pair of label 1" in one_error_line(capsys)
+
+
+def test_ctrl_c_during_training_writes_nothing_and_says_so(tmp_path, base, make_rows, capsys, monkeypatch):
+    def interrupted(trainer):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr("textsim.train.timed_train", interrupted)
+    path = write_table(tmp_path / "pairs.csv", make_rows(60))
+    assert train(tmp_path, base, path) == 130
+    error = one_error_line(capsys)
+    assert "interrupted while training" in error and "nothing was saved" in error
+    assert not (tmp_path / "out" / "models").exists() and not (tmp_path / "out" / "results").exists()
+
+
+def test_a_failure_while_saving_leaves_no_model_that_looks_complete(tmp_path, base, make_rows, monkeypatch):
+    """Saving writes into a temporary folder that replaces the model folder only once it is complete."""
+    from transformers import Trainer
+
+    def crash_half_way(self, output_dir=None, **kwargs):
+        Path(output_dir).mkdir(parents=True, exist_ok=True)
+        (Path(output_dir) / "config.json").write_text("{}", encoding="utf-8")  # written, weights not yet
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr("textsim.train.timed_train", lambda trainer: 0.0)
+    monkeypatch.setattr(Trainer, "save_model", crash_half_way)
+    path = write_table(tmp_path / "pairs.csv", make_rows(60))
+    assert train(tmp_path, base, path) == 1
+    models = tmp_path / "out" / "models"
+    assert not models.exists() or not any(p.name == "train_classification" for p in models.rglob("*"))
+    assert not (tmp_path / "out" / "results").exists()
+
+
+def test_ctrl_c_while_saving_waits_for_the_model_and_results(tmp_path, base, make_rows, capsys, monkeypatch):
+    import os
+    import signal
+
+    from transformers import Trainer
+
+    real_save = Trainer.save_model
+
+    def interrupted_save(self, output_dir=None, **kwargs):
+        os.kill(os.getpid(), signal.SIGINT)  # Ctrl-C half-way through saving
+        return real_save(self, output_dir, **kwargs)
+
+    monkeypatch.setattr("textsim.train.timed_train", lambda trainer: 0.0)
+    monkeypatch.setattr(Trainer, "save_model", interrupted_save)
+    path = write_table(tmp_path / "pairs.csv", make_rows(60))
+    assert train(tmp_path, base, path) == 130
+    assert "interrupted while saving" in one_error_line(capsys)
+    assert (tmp_path / "out" / "models" / "smoke-pairs" / "train_classification" / "model.safetensors").is_file()
+    assert (tmp_path / "out" / "results" / "smoke-pairs" / "train_classification.json").is_file()
 
 
 # --- each recipe, one process -----------------------------------------------------------------------------------

@@ -225,10 +225,25 @@ def split_pairs(rows: list[dict], seed: int = 42) -> DatasetDict:
 
 
 def load_splits(profile: Profile, path: Path | None = None) -> DatasetDict:
-    """The profile's splits: the full seeded split, each part cut to the profile's size."""
-    splits = split_pairs(read_pairs(path or ensure_data()), seed=profile.seed)
+    """The profile's splits: the full seeded split, each part cut to the profile's size; each must hold pairs of
+    both labels (``check_both_labels``)."""
+    path = path or ensure_data()
+    splits = split_pairs(read_pairs(path), seed=profile.seed)
     limits = {"train": profile.max_train, "validation": profile.max_eval, "test": profile.max_eval}
-    return DatasetDict({name: take(part, limits[name]) for name, part in splits.items()})
+    check_both_labels(splits := DatasetDict({name: take(part, limits[name]) for name, part in splits.items()}), path)
+    return splits
+
+
+def check_both_labels(splits: DatasetDict, path) -> None:
+    """``DataError`` with every split's label counts when a split lacks a label: nothing can be learnt or chosen
+    from one label, and accuracy on it is the majority class's (1.0 for 300 pairs all labelled 1)."""
+    counts = {name: dict(sorted(Counter(part["label"]).items())) for name, part in splits.items()}
+    for name, found in counts.items():
+        for label in (0, 1):
+            if not found.get(label):
+                shown = ", ".join(f"{split} {count}" for split, count in counts.items())
+                raise DataError(f"{path}: the {name} split has no pair of label {label} ({LABEL_NAMES[label]}); "
+                                f"label counts: {shown}. Give pairs of both labels, at least 10 of each.")
 
 
 def take(dataset: Dataset, limit: int | None) -> Dataset:

@@ -37,6 +37,9 @@ def best_threshold(scores, labels, metric: str = "accuracy") -> float:
 
 
 def metrics_at(scores, labels, threshold: float) -> dict[str, float]:
+    """The metrics when ``score >= threshold`` means 相似 (a NaN or infinite threshold is refused)."""
+    if not np.isfinite(threshold):
+        raise ValueError(f"threshold must be a finite number, got {threshold!r}")
     return classification_metrics(labels, np.asarray(scores) >= threshold)
 
 

@@ -15,7 +15,6 @@ summary and the README block are written by ``textsim.summary``.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import re
 import signal
 import sys
@@ -25,7 +24,7 @@ from pathlib import Path
 import nbformat
 
 from .config import ModelNotFoundError, Profile, absolute_model_path, load_profile, project_relative, resolve_model
-from .results import ResultsError
+from .results import ResultsError, deferred_interrupts
 from .run import JOBS, Run
 from .summary import previous_minutes, update_readme, write_atomically, write_summary
 
@@ -177,19 +176,6 @@ class FileSnapshot:
                     path.unlink()
             for name, data in self.files.items():
                 write_atomically(self.folder / name, data)
-
-
-@contextlib.contextmanager
-def deferred_interrupts():
-    """A Ctrl-C during the block waits for its end, so the files it writes are never left half-updated."""
-    received = []
-    previous = signal.signal(signal.SIGINT, lambda *args: received.append(args))
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGINT, previous)
-    if received:
-        raise KeyboardInterrupt
 
 
 def shown(path: Path) -> str:

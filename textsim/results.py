@@ -5,9 +5,12 @@ Taught in notebook 01 (last section); ``Run.write_results`` writes the file, ``m
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import platform
+import shutil
+import signal
 from importlib.metadata import version
 from pathlib import Path
 
@@ -103,3 +106,35 @@ def _plain(value):
     if hasattr(value, "tolist"):
         return value.tolist()
     raise TypeError(f"{type(value).__name__} is not JSON serializable")
+
+
+@contextlib.contextmanager
+def deferred_interrupts():
+    """A Ctrl-C during the block waits for its end, so the files it writes are never left half-updated."""
+    received = []
+    previous = signal.signal(signal.SIGINT, lambda *args: received.append(args))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    if received:
+        raise KeyboardInterrupt
+
+
+def replace_folder(folder: Path, write) -> Path:
+    """``write(partial)`` fills a temporary sibling folder, which then takes ``folder``'s place: a crash or an error
+    part-way leaves the old folder (or none), never a half-written one that looks complete."""
+    folder = Path(folder)
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    partial, old = (folder.with_name(f".{folder.name}.{os.getpid()}.{end}") for end in ("partial", "old"))
+    shutil.rmtree(partial, ignore_errors=True)
+    try:
+        write(partial)
+        if folder.exists():
+            os.replace(folder, old)
+        os.replace(partial, folder)
+    except BaseException:
+        shutil.rmtree(partial, ignore_errors=True)
+        raise
+    shutil.rmtree(old, ignore_errors=True)
+    return folder

@@ -14,8 +14,7 @@ process saves the model (``save_pretrained``, with the tokenizer) and the result
 from __future__ import annotations
 
 import argparse
-import hashlib
-import json
+import os
 import sys
 from pathlib import Path
 
@@ -28,8 +27,9 @@ from .device import describe, pick_device
 from .metrics import best_threshold, classification_metrics, majority_baseline, metrics_at
 from .models import ModelLoadError
 from .recipes import RECIPES, Recipe, load_model, recipe_trainer, tokenize
-from .results import metric_row
+from .results import deferred_interrupts, metric_row, replace_folder
 from .run import Run
+from .launch_record import FirstBatch
 from .training import timed_predict, timed_train
 
 CHOSEN = "validation (max accuracy)"
@@ -53,39 +53,97 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 
 def main(argv=None) -> int:
+    """Exit 0 when trained and saved; 1 with one ``error:`` line on bad input; 130 on Ctrl-C, saying when."""
     args = parse_args(argv)
+    stage = Stage()
     try:
-        train(args)
-    except (DataError, ModelNotFoundError, ModelLoadError, FileNotFoundError, ValueError) as error:
-        print(f"error: {error}", file=sys.stderr)
+        train(args, stage)
+    except KeyboardInterrupt:
+        print(f"error: interrupted while {stage.now}: {stage.saved()}", file=sys.stderr)
+        return 130
+    except (DataError, ModelNotFoundError, ModelLoadError, ValueError) as error:
+        print(f"error: {one_line(error)}", file=sys.stderr)
+        return 1
+    except OSError as error:  # a file that cannot be read or written: name it
+        where = f"{error.filename}: " if error.filename else ""
+        print(f"error: while {stage.now}: {where}{error.strerror or error}", file=sys.stderr)
         return 1
     return 0
 
 
-def train(args: argparse.Namespace) -> dict:
+class Stage:
+    """What the command is doing, for the message on Ctrl-C."""
+
+    def __init__(self):
+        self.now, self.done = "starting", False
+
+    def saved(self) -> str:
+        if self.done:
+            return "the model and the results file had been written completely before stopping"
+        return "nothing was saved (no results file, and any earlier model is left as it was)"
+
+
+def one_line(error: BaseException) -> str:
+    return " ".join(str(error).split())
+
+
+def check_out(out: Path | None) -> Path:
+    """The folder to write under (``--out``, else the project): created if missing, refused if it is a file."""
+    folder = (out or PROJECT_ROOT).expanduser().resolve()
+    blocking = next((p for p in (folder, *folder.parents) if p.exists()), None)
+    if blocking is not None and not blocking.is_dir():
+        raise ValueError(f"--out {out}: {blocking} is a file, not a folder; name a folder (it is created if missing)")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise ValueError(f"--out {out}: cannot create the folder ({error.strerror})") from None
+    if not os.access(folder, os.W_OK):
+        raise ValueError(f"--out {out}: the folder is not writable")
+    return folder
+
+
+def load_base(recipe: Recipe, base: str, seed: int):
+    """The tokenizer and the recipe's model from ``--model`` (or the profile's), or one ``ModelLoadError``."""
+    checkpoint = resolve_model(base)
+    try:
+        tokenizer = AutoTokenizer.from_pretrained(checkpoint)
+        model, _ = load_model(recipe.name, checkpoint, seed)
+    except (OSError, ValueError) as error:  # no tokenizer files, a corrupt config.json, unreadable weights
+        raise ModelLoadError(f"--model {base}: cannot load a tokenizer and model from it ({one_line(error)})") \
+            from None
+    return tokenizer, model
+
+
+def train(args: argparse.Namespace, stage: Stage | None = None) -> dict:
     """Train ``args.recipe`` and evaluate it; the first process saves the model and writes the results."""
+    stage = stage or Stage()
     quiet_logs()
     recipe = RECIPES[args.recipe]
     profile = load_profile(args.profile, **{f"{recipe.job}_model": args.model})
     base = getattr(profile, f"{recipe.job}_model")
     data = args.data.expanduser().resolve() if args.data else None
-    run = Run(profile, f"train_{recipe.name}", (args.out or PROJECT_ROOT).expanduser().resolve(), data)
+    stage.now = "reading the data"
     splits = load_splits(profile, data)
-    checkpoint = resolve_model(base)
-    tokenizer = AutoTokenizer.from_pretrained(checkpoint)
-    model, _ = load_model(recipe.name, checkpoint, profile.seed)
+    run = Run(profile, f"train_{recipe.name}", check_out(args.out), data)
+    stage.now = "loading the base model"
+    tokenizer, model = load_base(recipe, base, profile.seed)
     tokenized = tokenize(recipe.name, splits, tokenizer, profile.max_length)
     trainer = recipe_trainer(run, recipe.name, model, tokenizer, tokenized)
     recorder = FirstBatch.attach(trainer) if args.record_ranks else None
+    stage.now = "training"
     seconds = timed_train(trainer)
+    stage.now = "evaluating"
     scores, pairs_per_second = score_splits(recipe, trainer, tokenizer, splits, tokenized, profile.max_length)
     rows, validation, chosen = result_rows(recipe, scores, seconds, pairs_per_second)
     main_process = trainer.is_world_process_zero()
     if main_process:
-        folder = save(recipe, trainer, tokenizer, run, chosen)
-        path = run.write_results(describe(pick_device()), splits, rows=rows, validation=validation,
-                                 recipe=recipe.name, processes=trainer.args.world_size,
-                                 majority_baseline=majority_baseline(splits["test"]["label"]))
+        stage.now = "saving"
+        with deferred_interrupts():  # a Ctrl-C now waits: the model and its results are written together
+            folder = save(recipe, trainer, tokenizer, run, chosen)
+            path = run.write_results(describe(pick_device()), splits, rows=rows, validation=validation,
+                                     recipe=recipe.name, processes=trainer.args.world_size,
+                                     majority_baseline=majority_baseline(splits["test"]["label"]))
+            stage.done = True
         print(f"model: {project_relative(folder)}\nresults: {project_relative(path)}")
         for row in rows:
             print(f"test accuracy {row['accuracy']:.4f}  F1 {row['f1']:.4f}  threshold {row['threshold']} "
@@ -143,56 +201,25 @@ def metrics_for(recipe: Recipe, scores, labels, cut: float) -> dict:
 
 
 def save(recipe: Recipe, trainer, tokenizer, run: Run, chosen: float | None) -> Path:
-    """Save the model as its notebook does (config.threshold = the validation threshold where one is chosen)."""
-    folder = run.model_dir()
+    """Save the model as its notebook does (config.threshold = the validation threshold where one is chosen),
+    through a temporary folder that replaces the model folder only when complete (``replace_folder``)."""
     model = trainer.model
     if chosen is not None:
         model.config.threshold = chosen
-    if recipe.job == "bi":  # notebook 03: also a sentence-transformers folder
-        from .export import save_for_sentence_transformers
 
-        return save_for_sentence_transformers(model, tokenizer, folder, max_length=run.profile.max_length)
-    trainer.save_model(folder)  # save_pretrained, and the tokenizer (processing_class)
-    if recipe.num_labels == 1:  # notebook 02: also a CrossEncoder folder (no sigmoid)
-        from .export import save_for_cross_encoder
+    def write(folder: Path) -> None:
+        if recipe.job == "bi":  # notebook 03: also a sentence-transformers folder
+            from .export import save_for_sentence_transformers
 
-        save_for_cross_encoder(model, tokenizer, folder, max_length=run.profile.max_length)
-    return folder
+            save_for_sentence_transformers(model, tokenizer, folder, max_length=run.profile.max_length)
+            return
+        trainer.save_model(str(folder))  # save_pretrained, and the tokenizer (processing_class)
+        if recipe.num_labels == 1:  # notebook 02: also a CrossEncoder folder (no sigmoid)
+            from .export import save_for_cross_encoder
 
+            save_for_cross_encoder(model, tokenizer, folder, max_length=run.profile.max_length)
 
-class FirstBatch:
-    """Wraps the Trainer's data collator and keeps the token ids of the first batch it builds on this process (a
-    training batch: nothing is evaluated before training)."""
-
-    def __init__(self, collator):
-        self.collator, self.pairs = collator, None
-
-    def __call__(self, features):
-        if self.pairs is None:
-            self.pairs = [[ids for key in sorted(f) if key.startswith("input_ids") for ids in f[key]]
-                          for f in features]
-        return self.collator(features)
-
-    @classmethod
-    def attach(cls, trainer) -> FirstBatch:
-        trainer.data_collator = cls(trainer.data_collator)
-        return trainer.data_collator
-
-    def write(self, trainer, splits, saved: bool) -> Path:
-        """``<output_dir>/ranks/rank<k>.json``: this process's rank, its split's digest, its first batch."""
-        args = trainer.args
-        path = Path(args.output_dir) / "ranks" / f"rank{args.process_index}.json"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        record = {"rank": args.process_index, "world_size": args.world_size, "saved": saved,
-                  "split": split_digest(splits), "first_batch": self.pairs}
-        path.write_text(json.dumps(record), encoding="utf-8")
-        return path
-
-
-def split_digest(splits) -> dict[str, str]:
-    """A sha256 of each split's pairs, in order: equal digests, equal splits."""
-    return {name: hashlib.sha256(json.dumps(part.to_dict(), ensure_ascii=False, sort_keys=True).encode())
-            .hexdigest() for name, part in splits.items()}
+    return replace_folder(run.model_dir(), write)
 
 
 if __name__ == "__main__":
