@@ -11,7 +11,7 @@ RUN := HF_HUB_OFFLINE=$(HF_HUB_OFFLINE) $(BIN)/python -m textsim.report
 STAMP := $(VENV)/.installed
 NOTEBOOKS := $(sort $(wildcard notebooks/*.ipynb))
 
-.PHONY: help setup data lab run publish test test-fast bench clean
+.PHONY: help setup data lab run publish test test-fast test-properties bench clean
 
 help: ## Show this help
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -45,11 +45,14 @@ publish: $(STAMP) ## Like run; if all succeed, the executed notebooks replace th
 	$(RUN) run --profile $(PROFILE) --publish $(NOTEBOOKS)
 
 test: $(STAMP) ## Unit tests, then every notebook under the smoke profile with nbval
-	HF_HUB_OFFLINE=1 TEXTSIM_PROFILE=smoke $(BIN)/pytest tests notebooks --nbval-lax --nbval-current-env \
-		--nbval-sanitize-with tests/nbval_sanitize.cfg
+	HF_HUB_OFFLINE=1 TEXTSIM_PROFILE=smoke $(BIN)/pytest tests notebooks -m "not exhaustive" --nbval-lax \
+		--nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg
 
 test-fast: $(STAMP) ## Unit tests only (seconds)
 	HF_HUB_OFFLINE=1 $(BIN)/pytest tests -m "not slow"
+
+test-properties: $(STAMP) ## Property tests (hypothesis) on 1,000 new examples each (minutes)
+	HF_HUB_OFFLINE=1 $(BIN)/pytest tests -m exhaustive
 
 bench: $(STAMP) ## Speed benchmark: seed's code path against ours; writes results/bench.md
 	HF_HUB_OFFLINE=1 $(BIN)/python -m benchmarks

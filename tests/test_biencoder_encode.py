@@ -1,6 +1,10 @@
 """``BiEncoder.encode``: unit vectors in input order, any sequence of strings, clear errors for bad input."""
 import numpy as np
 import pytest
+from hypothesis import strategies as st
+
+from tests.properties import EXAMPLES, check_property, valid_sentences
+
 
 def test_encode_unit_vectors_in_input_order(tiny_biencoder, tokenizer, sentence_pairs):
     sentences = [s for pair in sentence_pairs for s in pair]
@@ -77,3 +81,17 @@ def test_encode_equals_encoding_each_sentence_on_its_own(make_biencoder, tokeniz
                              for s in sentences])
     for batch_size in (1, 4, 64):
         np.testing.assert_allclose(model.encode(sentences, tokenizer, batch_size=batch_size), expected, atol=1e-5)
+
+
+@pytest.mark.parametrize("examples", EXAMPLES)
+def test_any_valid_sentences_get_finite_unit_vectors(make_biencoder, tokenizer, examples):
+    """Every pooling: emoji, combining marks, zero-width and control characters, 10,000-character lines."""
+    models = [make_biencoder(pooling=pooling) for pooling in ("mean", "cls", "pooler")]
+
+    def check(sentences):
+        for model in models:
+            vectors = model.encode(sentences, tokenizer)
+            assert vectors.shape == (len(sentences), model.config.hidden_size) and np.isfinite(vectors).all()
+            np.testing.assert_allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
+
+    check_property(st.lists(valid_sentences(), min_size=1, max_size=5), examples, check)

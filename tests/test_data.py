@@ -1,10 +1,13 @@
+import csv
 import dataclasses
 import json
 from pathlib import Path
 
 import pytest
+from hypothesis import strategies as st
 
 import textsim
+from tests.properties import EXAMPLES, SENTENCES, check_property, is_text
 from textsim.data import DataError, check_sentence, load_splits, read_pairs, split_pairs
 
 GOOD = {"sentence1": "今天天气很好", "sentence2": "今天天气不错", "label": "1"}
@@ -342,3 +345,87 @@ def test_a_missing_own_file_does_not_suggest_make_data(tmp_path):
         read_pairs(tmp_path / "mine.csv")
     with pytest.raises(DataError, match="Run `make data`"):
         read_pairs(tmp_path / "train_pair_1w.json")
+
+
+# --- properties (hypothesis): any text, bytes or table is read back exactly, or refused with DataError -----------
+
+LABELS = st.sampled_from([0, 1, "0", "1"])
+RECORDS = st.fixed_dictionaries({"sentence1": SENTENCES, "sentence2": SENTENCES, "label": LABELS})
+
+
+def expected_pairs(records) -> list[dict] | None:
+    """What ``read_pairs`` must return for these records, or None when one of them must be refused."""
+    if not all(is_text(r["sentence1"]) and is_text(r["sentence2"]) for r in records):
+        return None
+    return [{"sentence1": r["sentence1"].strip(), "sentence2": r["sentence2"].strip(), "label": int(r["label"])}
+            for r in records]
+
+
+def read_or_refuse(path: Path):
+    """The rows of ``path``, or None when it is refused; any exception but ``DataError`` fails the property."""
+    try:
+        return read_pairs(path)
+    except DataError as error:
+        assert str(path) in str(error)
+        return None
+
+
+@pytest.mark.parametrize("examples", EXAMPLES)
+def test_any_json_lines_are_read_back_exactly_or_refused(tmp_path, examples):
+    def check(case):
+        records, ascii_only = case
+        path = tmp_path / "pairs.json"
+        text = "".join(json.dumps(record, ensure_ascii=ascii_only) + "\n" for record in records)
+        path.write_bytes(text.encode("utf-8", "surrogatepass"))  # a lone surrogate: bytes that are not UTF-8
+        assert read_or_refuse(path) == expected_pairs(records)
+
+    check_property(st.tuples(st.lists(RECORDS, min_size=1, max_size=4), st.booleans()), examples, check)
+
+
+@pytest.mark.parametrize("suffix", [".json", ".csv", ".tsv"])
+@pytest.mark.parametrize("examples", EXAMPLES)
+def test_any_bytes_give_valid_pairs_or_a_data_error(tmp_path, monkeypatch, examples, suffix):
+    import datasets
+
+    monkeypatch.setattr(datasets.config, "HF_DATASETS_CACHE", tmp_path / "cache")  # tables go through datasets
+    header = b"sentence1,sentence2,label\n" if suffix == ".csv" else b"sentence1\tsentence2\tlabel\n"
+
+    def check(case):
+        body, with_header = case
+        path = tmp_path / f"pairs{suffix}"
+        path.write_bytes((header if with_header and suffix != ".json" else b"") + body)
+        for row in read_or_refuse(path) or []:
+            assert is_text(row["sentence1"]) and is_text(row["sentence2"]) and row["label"] in (0, 1)
+
+    check_property(st.tuples(st.binary(max_size=200), st.booleans()), examples, check)
+
+
+@pytest.mark.parametrize("separator", [",", "\t"])
+@pytest.mark.parametrize("examples", EXAMPLES)
+def test_any_table_is_read_back_exactly_or_refused(tmp_path, monkeypatch, examples, separator):
+    """CSV written by the csv module (quoted where needed) and TSV (never quoted: a tab or a line break inside a cell
+    cannot be written, so such a table must be refused), with the columns in any order and an extra column."""
+    import datasets
+
+    monkeypatch.setattr(datasets.config, "HF_DATASETS_CACHE", tmp_path / "cache")
+
+    def check(case):
+        records, order = case
+        columns = [*order, "note"]
+        rows = [[str(record.get(column, "x")) for column in columns] for record in records]  # note: "x"
+        path = tmp_path / ("pairs.csv" if separator == "," else "pairs.tsv")
+        if separator == ",":
+            with open(path, "w", encoding="utf-8", errors="surrogatepass", newline="") as stream:
+                csv.writer(stream).writerows([columns, *rows])
+        else:
+            text = "".join("\t".join(row) + "\n" for row in [columns, *rows])
+            path.write_bytes(text.encode("utf-8", "surrogatepass"))
+        broken = separator == "\t" and any(c in cell for row in rows for cell in row for c in "\t\r\n")
+        found = read_or_refuse(path)
+        if found is not None:  # a line break that only moves whitespace out of a cell still reads back exactly
+            assert found == expected_pairs(records)
+        else:
+            assert broken or expected_pairs(records) is None, records
+
+    permutations = st.permutations(["sentence1", "sentence2", "label"])
+    check_property(st.tuples(st.lists(RECORDS, min_size=1, max_size=4), permutations), examples, check)

@@ -3,7 +3,9 @@ import math
 import numpy as np
 import pytest
 import torch
+from hypothesis import strategies as st
 
+from tests.properties import EXAMPLES, SENTENCES, check_property, is_text, valid_sentences
 from textsim import device, inference
 from textsim.data import LABEL_NAMES
 from textsim.inference import check_pairs, length_sorted_batches, predict_pairs, score_pairs
@@ -345,3 +347,31 @@ def test_score_pairs_equals_an_unbatched_computation(tiny_config, tokenizer, sen
     expected = [direct_score(model, tokenizer, pair) for pair in pairs]
     for batch_size in (1, 3, 64):
         np.testing.assert_allclose(score_pairs(model, tokenizer, pairs, batch_size=batch_size), expected, atol=1e-5)
+
+
+# --- properties (hypothesis): any sentences give finite scores of the right shape, or a ValueError naming them ----
+
+@pytest.mark.parametrize("examples", EXAMPLES)
+def test_any_valid_pairs_get_finite_scores_of_the_right_shape(tiny_cross_encoder, tokenizer, examples):
+    pairs = st.lists(st.tuples(valid_sentences(), valid_sentences()), min_size=1, max_size=4)
+
+    def check(found_pairs):
+        scores = score_pairs(tiny_cross_encoder, tokenizer, found_pairs)
+        assert scores.shape == (len(found_pairs),) and np.isfinite(scores).all()
+        assert ((0 <= scores) & (scores <= 1)).all()  # P(相似)
+
+    check_property(pairs, examples, check)
+
+
+@pytest.mark.parametrize("examples", EXAMPLES)
+def test_any_pair_with_a_sentence_that_is_not_text_is_refused_by_index(tiny_cross_encoder, tokenizer, examples):
+    bad = SENTENCES.filter(lambda s: not is_text(s))
+    cases = st.tuples(st.lists(st.tuples(valid_sentences(), valid_sentences()), max_size=3), bad, st.booleans())
+
+    def check(case):
+        good, sentence, first = case
+        pairs = [*good, (sentence, "今天") if first else ("今天", sentence)]
+        with pytest.raises(ValueError, match=rf"pairs\[{len(good)}\] sentence {1 if first else 2}"):
+            score_pairs(tiny_cross_encoder, tokenizer, pairs)
+
+    check_property(cases, examples, check)
