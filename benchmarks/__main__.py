@@ -15,6 +15,7 @@ import transformers
 from transformers import AutoTokenizer
 
 import textsim
+from textsim.config import PROJECT_ROOT
 
 from . import gpu, paper, precision, ranking, report, scoring, training
 from .timing import machine
@@ -69,6 +70,9 @@ def main(argv=None) -> None:
                "finished_at": datetime.now(timezone.utc).isoformat(timespec="seconds")}
     report.write(results, args.out)
     print(f"wrote {args.out / 'bench.md'} and bench.json in {results['seconds']:.0f} s")
+    if args.size == "full" and args.out.resolve() == (PROJECT_ROOT / "results").resolve():
+        report.update_speed_page(results)  # the committed benchmark and its page change together
+        print(f"updated the table of {report.SPEED_PAGE.relative_to(PROJECT_ROOT)}")
 
 
 if __name__ == "__main__":

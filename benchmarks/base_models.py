@@ -21,7 +21,7 @@ import textsim
 from textsim import retrieval
 from textsim.biencoder import BiEncoder
 from textsim.models import load_pretrained
-from textsim.results import read_json, write_atomically, write_json
+from textsim.results import read_json, replace_block, write_json
 from textsim.run import Run
 from textsim.training import tokenize_pairs, training_arguments
 
@@ -117,7 +117,7 @@ def mean_interval(values) -> str:
 
 
 def markdown_table(record: dict) -> str:
-    """The README's comparison table, made from ``base_models.json`` alone."""
+    """The comparison table of docs/models.md, made from ``base_models.json`` alone."""
     lines = ["| job | base model | parameters | runs (seeds) | " + " | ".join(t for _, t in COLUMNS) + " |",
              "|" + " --- |" * (4 + len(COLUMNS))]
     groups = {}
@@ -132,13 +132,8 @@ def markdown_table(record: dict) -> str:
 
 
 def update_readme(record: dict, readme: Path) -> None:
-    """Replace the README's comparison block with ``markdown_table(record)``."""
-    text = readme.read_text(encoding="utf-8")
-    start, end = text.find(README_START), text.find(README_END)
-    if start < 0 or end < start:
-        raise ValueError(f"{readme} has no {README_START} ... {README_END} block")
-    start += len(README_START)
-    write_atomically(readme, f"{text[:start]}\n{markdown_table(record)}{text[end:]}")
+    """Replace the comparison block of a page (docs/models.md) with ``markdown_table(record)``."""
+    replace_block(readme, README_START, README_END, markdown_table(record))
 
 
 def main(argv=None) -> None:
@@ -159,7 +154,7 @@ def main(argv=None) -> None:
                 write_json(path, record)
                 print({k: row[k] for k in ("model", "job", "seed", "validation_accuracy", "test_accuracy")},
                       flush=True)
-    update_readme(read_json(path), run.root / "README.md")
+    update_readme(read_json(path), run.root / "docs" / "models.md")
 
 
 if __name__ == "__main__":

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from textsim.results import write_atomically, write_json
+from textsim.config import PROJECT_ROOT
+from textsim.results import replace_block, write_atomically, write_json
 
 from . import timing
 
@@ -54,3 +55,49 @@ def markdown(report: dict) -> str:
 def write(report: dict, out: Path) -> None:
     write_json(out / "bench.json", report)
     write_atomically(out / "bench.md", markdown(report))
+
+
+SPEED_PAGE = PROJECT_ROOT / "docs" / "speed.md"
+SPEED_START, SPEED_END = "<!-- bench:start -->", "<!-- bench:end -->"
+WAYS = {  # a row of the report: what it measures, the seed's way and ours, as the speed page names them
+    "training, cross-encoder": ("训练，交叉编码器", "每对补齐到 128，随机分批", "动态补齐，按长度分组"),
+    "training, bi-encoder": ("训练，双塔", "每句补齐到 128", "两边各自补齐，按较长一边分组"),
+    "scoring, cross-encoder": ("打分，交叉编码器", "每对调用一次 `pipeline`", "`score_pairs`，每批 64，`precision=\"auto\"`"),
+    "scoring, cross-encoder, ours in fp32": ("打分，交叉编码器，我们用 fp32", "每对调用一次 `pipeline`", "`score_pairs`，每批 64，fp32"),
+    "scoring, cross-encoder, seed's batched Trainer path": (
+        "打分，交叉编码器，原教程的批量路径", "`Trainer.predict`，补齐到 128，每批 32", "`score_pairs`，`precision=\"auto\"`"),
+    "scoring, bi-encoder": ("打分，双塔", "每对调用一次 `pipeline`", "`encode` 分批，再求余弦，`precision=\"auto\"`"),
+    "scoring, bi-encoder, ours in fp32": ("打分，双塔，我们用 fp32", "每对调用一次 `pipeline`", "`encode` 分批，再求余弦，fp32"),
+    "scoring, bi-encoder, seed's batched Trainer path": (
+        "打分，双塔，原教程的批量路径", "`Trainer.predict`，补齐到 128，每批 32", "`encode` 分批，`precision=\"auto\"`"),
+    "ranking, ms per query (top 10)": ("排序，每个查询取前 10", "交叉编码器给全部语料打分", "faiss 搜索预先算好的向量"),
+    "scoring, fp32 vs bfloat16 autocast": ("打分，GPU 上 bf16 对 fp32", "fp32", "bf16 autocast"),
+    "scoring, fp32 vs float16 autocast": ("打分，GPU 上 fp16 对 fp32", "fp32", "fp16 autocast"),
+    "scoring, autocast + torch.compile": ("打分，GPU 上 autocast + `torch.compile`", "autocast", "autocast + `torch.compile`"),
+    "precision, cross-encoder, bf16 vs fp32": ("精度，交叉编码器，bf16 对 fp32", "fp32", "bf16 autocast"),
+    "precision, cross-encoder, int8 vs fp32": ("精度，交叉编码器，int8 对 fp32", "fp32", "int8 动态量化"),
+    "precision, bi-encoder, bf16 vs fp32": ("精度，双塔，bf16 对 fp32", "fp32", "bf16 autocast"),
+    "precision, bi-encoder, int8 vs fp32": ("精度，双塔，int8 对 fp32", "fp32", "int8 动态量化"),
+}
+
+
+def ratio(speedup: float) -> str:
+    """A speed-up as the speed page writes it: one decimal below 100×, whole numbers with commas above."""
+    return f"{speedup:,.0f}×" if speedup >= 100 else f"{speedup:.1f}×"
+
+
+def speed_table(report: dict) -> str:
+    """The generated part of docs/speed.md: the machine, the minutes, and one line per row of the report."""
+    m = report["machine"]
+    lines = [f"{m['cpu']}（速度相关的标志位：{', '.join(m.get('cpu_flags', [])) or '无'}），{m['cores']} 核，"
+             f"GPU：{m['gpu'] or '无'}；全程 {report['seconds'] / 60:.1f} 分钟（{report['finished_at'][:10]}）。", "",
+             "| 测什么 | 原教程的做法 | 我们的做法 | 快多少 |", "| --- | --- | --- | --- |"]
+    for section in report["sections"].values():
+        for r in section["rows"]:
+            what, seed, ours = WAYS.get(r["name"], (r["name"], "", ""))
+            lines.append(f"| {what} | {seed} | {ours} | {ratio(r['speedup'])} |")
+    return "\n".join(lines)
+
+
+def update_speed_page(report: dict, page: Path = SPEED_PAGE) -> None:
+    replace_block(page, SPEED_START, SPEED_END, speed_table(report))

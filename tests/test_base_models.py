@@ -1,4 +1,4 @@
-"""benchmarks/base_models.py: the comparison of base models behind notebook 01's section 3 and the README table."""
+"""benchmarks/base_models.py: the comparison of base models behind notebook 01's section 3 and docs/models.md."""
 import json
 from pathlib import Path
 
@@ -36,9 +36,9 @@ def test_markdown_table_groups_runs_by_job_and_model():
     assert lines[3] == "| regression | b | 24.0M | 1 (42) | 0.900 (1 run) | 0.910 (1 run) | — | — |"
 
 
-def test_the_readme_table_is_the_committed_comparison():
+def test_the_models_page_table_is_the_committed_comparison():
     record = json.loads(COMMITTED.read_text(encoding="utf-8"))
-    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    readme = (ROOT / "docs" / "models.md").read_text(encoding="utf-8")
     start = readme.index(base_models.README_START) + len(base_models.README_START)
     assert readme[start:readme.index(base_models.README_END)].strip() == base_models.markdown_table(record).strip()
 

@@ -1,5 +1,5 @@
 """The benchmarks package: its batch-sampling helpers, an end-to-end run of ``python -m benchmarks`` at a tiny size
-(no timing is asserted), and the README's speed figures against the committed results/bench.json."""
+(no timing is asserted), and the speed page's figures (docs/speed.md) against the committed results/bench.json."""
 import json
 import re
 import subprocess
@@ -126,24 +126,30 @@ def test_tiny_benchmark_writes_json_and_markdown(tmp_path):
     assert "paper" in (tmp_path / "bench.md").read_text(encoding="utf-8")
 
 
-def ratio(speedup: float) -> str:
-    """How the README writes a speed-up: one decimal below 100x, whole numbers with commas above."""
-    return f"{speedup:,.0f}×" if speedup >= 100 else f"{speedup:.1f}×"
-
-
-def test_readme_speed_table_equals_the_committed_benchmark():
-    report = json.loads((PROJECT_ROOT / "results" / "bench.json").read_text(encoding="utf-8"))
-    readme = (PROJECT_ROOT / "README.md").read_text(encoding="utf-8")
-    speed = readme.split("Speed: `make bench`", 1)[1].split("\n## ", 1)[0]
-    assert report["size"] == "full"
-    assert f"took {report['seconds'] / 60:.1f} minutes" in speed
-    rows = [r for section in report["sections"].values() for r in section["rows"]]
-    table = [line for line in speed.splitlines() if line.startswith("| ") and "×" in line]
-    assert len(table) == len(rows)
+def test_the_speed_page_equals_the_committed_benchmark():
+    """docs/speed.md: its generated table is the committed bench.json's, and its prose quotes that report."""
+    bench = json.loads((PROJECT_ROOT / "results" / "bench.json").read_text(encoding="utf-8"))
+    speed = report.SPEED_PAGE.read_text(encoding="utf-8")
+    assert bench["size"] == "full"
+    block = speed[speed.index(report.SPEED_START) + len(report.SPEED_START):speed.index(report.SPEED_END)]
+    assert block.strip("\n") == report.speed_table(bench)
+    assert f"{bench['seconds'] / 60:.1f} 分钟" in block
+    rows = [r for section in bench["sections"].values() for r in section["rows"]]
+    table = [line for line in block.splitlines() if line.startswith("| ") and "×" in line]
+    assert len(table) == len(rows) and all(r["name"] in report.WAYS for r in rows)
     for line, r in zip(table, rows):
-        assert f"| {ratio(r['speedup'])} | ≥ {r['target']:g}× {'met' if r['met'] else 'missed'} |" in line
-    why = " ".join(report["sections"]["2. Pair scoring throughput"]["notes"])
+        assert line.endswith(f"| {report.ratio(r['speedup'])} |"), line
+    why = " ".join(bench["sections"]["2. Pair scoring throughput"]["notes"])
     for figure in re.findall(r"(\d+ GFLOP/s|\d+% )", why):
         assert figure.strip() in speed
-    paper = report["sections"]["5. What the paper profile (MacBERT-base) would cost here"]["estimate"][0]
-    assert f"at {paper['rate']['median']:.1f} pairs/s" in readme and f"about {paper['hours']:.1f} hours" in readme
+    paper = bench["sections"]["5. What the paper profile (MacBERT-base) would cost here"]["estimate"][0]
+    assert f"每秒 {paper['rate']['median']:.1f} 对" in speed and f"约 {paper['hours']:.1f} 小时" in speed
+
+
+def test_update_speed_page_rewrites_only_its_table(tmp_path):
+    bench = json.loads((PROJECT_ROOT / "results" / "bench.json").read_text(encoding="utf-8"))
+    page = tmp_path / "speed.md"
+    page.write_text(f"intro\n{report.SPEED_START}\nold\n{report.SPEED_END}\nprose\n", encoding="utf-8")
+    report.update_speed_page(bench, page)
+    assert page.read_text(encoding="utf-8") == (f"intro\n{report.SPEED_START}\n{report.speed_table(bench)}\n"
+                                                f"{report.SPEED_END}\nprose\n")

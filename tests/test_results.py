@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 import textsim.results
-from textsim.results import ResultsError, library_versions, metric_row, read_json
+from textsim.results import ResultsError, library_versions, metric_row, read_json, replace_block
 
 
 def test_metric_row_rounds():
@@ -131,3 +131,18 @@ def test_write_atomically_text_or_bytes(tmp_path, content):
     path = textsim.results.write_atomically(tmp_path / "sub" / "summary.md", content)
     assert path.read_bytes() == "相似\n".encode("utf-8")
     assert [p.name for p in path.parent.iterdir()] == ["summary.md"]
+
+
+def test_replace_block_rewrites_only_between_the_markers(tmp_path):
+    page = tmp_path / "page.md"
+    page.write_text("intro\n<!-- a -->\nold\n<!-- b -->\nafter\n", encoding="utf-8")
+    replace_block(page, "<!-- a -->", "<!-- b -->", "new\n\n")
+    assert page.read_text(encoding="utf-8") == "intro\n<!-- a -->\nnew\n<!-- b -->\nafter\n"
+
+
+def test_replace_block_names_the_file_without_its_markers(tmp_path):
+    page = tmp_path / "page.md"
+    page.write_text("<!-- b -->\n<!-- a -->\n", encoding="utf-8")
+    with pytest.raises(ValueError, match="page.md has no <!-- a --> ... <!-- b --> block"):
+        replace_block(page, "<!-- a -->", "<!-- b -->", "new")
+    assert page.read_text(encoding="utf-8") == "<!-- b -->\n<!-- a -->\n"

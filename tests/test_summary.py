@@ -34,6 +34,27 @@ def test_summary_markdown_has_a_row_per_recipe_and_the_original_numbers():
     assert "| bi-encoder | 100 | 5 | 0.200 | [0.036, 0.625] | 0.600 | 0.800 | 0.400 | 3.2 |" in text
 
 
+def test_the_headline_is_the_last_recipe_chosen_on_validation_and_the_chosen_pipeline():
+    fake = fake_summary()
+    first = fake["notebooks"]["01_x"]["rows"][0]
+    chosen = {**first, "recipe": "improved", "threshold_source": "validation (max accuracy)", "accuracy": 0.95}
+    fake["notebooks"]["01_x"]["rows"] = [first, chosen, {**first, "recipe": "fixed again"}]
+    alone = fake["notebooks"]["04_y"]["retrieval"][0] | {"method": "bi-encoder, improved"}
+    fused = alone | {"method": "A + B fused with the cosine (w 0.5, top 50)", "recall@1": 0.3}
+    fake["notebooks"]["04_y"] |= {"retrieval": [alone, fused], "best_pipeline": "A + B"}
+    lines = summary.headline_markdown(fake).splitlines()
+    assert lines[2] == ("| 01_x | improved, threshold validation (max accuracy): accuracy 0.9500 [0.8000, 0.9500] "
+                        "| 5 |")
+    assert lines[3] == ("| 04_y | A + B fused with the cosine (w 0.5, top 50): Recall@1 0.300 [0.036, 0.625] "
+                        "(bi-encoder alone 0.200) | 2.5 |")
+    assert summary.summary_markdown(fake).count("| 01_x |") == 1
+
+
+def test_a_notebook_without_a_validation_choice_shows_its_first_recipe():
+    assert summary.headline(fake_summary()["notebooks"]["01_x"]).startswith("cross-encoder (classification), "
+                                                                            "threshold fixed: accuracy 0.9000")
+
+
 def test_write_summary_collects_results_files(tmp_path):
     run = Run(PROFILES["smoke"], root=tmp_path)
     run.results_dir.mkdir(parents=True)

@@ -86,6 +86,18 @@ def write_atomically(path, content: str | bytes) -> Path:
     return _replace(Path(path), lambda handle: handle.write(data))
 
 
+def replace_block(path, start_marker: str, end_marker: str, content: str) -> Path:
+    """Rewrite the text between two marker lines of a Markdown file (the README's results block, a docs page's
+    generated table) with ``content``; everything outside the markers stays as it was."""
+    path = Path(path)
+    text = path.read_text(encoding="utf-8")
+    start, end = text.find(start_marker), text.find(end_marker)
+    if start < 0 or end < start:
+        raise ValueError(f"{path} has no {start_marker} ... {end_marker} block")
+    start += len(start_marker)
+    return write_atomically(path, f"{text[:start]}\n{content.strip(chr(10))}\n{text[end:]}")
+
+
 def _replace(path: Path, write) -> Path:
     """Write through a temporary file in the same folder (created if missing), then ``os.replace`` it onto
     ``path``: readers, and a crash, see the old file or the new one, never half of one."""
