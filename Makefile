@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 PROFILE ?= $(or $(TEXTSIM_PROFILE),local)
 # Offline unless the profile needs the Hub (paper); HF_HUB_OFFLINE=1 in the environment keeps paper offline.
 HF_HUB_OFFLINE ?= $(if $(filter paper,$(PROFILE)),0,1)
-RUN := HF_HUB_OFFLINE=$(HF_HUB_OFFLINE) $(BIN)/python -m textsim.report
+RUN := HF_HUB_OFFLINE=$(HF_HUB_OFFLINE) $(BIN)/python -m textsim.series.runner
 STAMP := $(VENV)/.installed
 NOTEBOOKS := $(sort $(wildcard notebooks/*.ipynb))
 

@@ -15,9 +15,9 @@ import transformers
 from transformers import AutoTokenizer
 
 import textsim
-from textsim.config import PROJECT_ROOT
+from textsim.series.profiles import PROJECT_ROOT
 
-from . import gpu, paper, precision, ranking, report, scoring, training
+from . import gpu, paper, precision, ranking, scoring, speed_page, train_speed
 from .timing import machine
 
 SIZES = {  # tiny: a smoke run for the tests (well under a minute); full: `make bench` (minutes on 2 CPU cores)
@@ -49,7 +49,7 @@ def main(argv=None) -> None:
     corpus, queries = ranking.corpus_and_queries(textsim.read_pairs(textsim.ensure_data()), splits["test"], size)
     steps = {  # the section's title in the report: (its progress line, its measurement)
         "1. Training throughput": (
-            "training throughput", lambda: training.measure(path, tok, splits["train"], device, size)),
+            "training throughput", lambda: train_speed.measure(path, tok, splits["train"], device, size)),
         "2. Pair scoring throughput": (
             "pair scoring throughput", lambda: scoring.measure(path, tok, splits["test"], device, size)),
         "3. Ranking (top 10 of the corpus)": (
@@ -68,11 +68,11 @@ def main(argv=None) -> None:
     results = {"size": args.size, "model": "m3e-small", "settings": size, "machine": machine(device),
                "sections": sections, "seconds": time.perf_counter() - started,
                "finished_at": datetime.now(timezone.utc).isoformat(timespec="seconds")}
-    report.write(results, args.out)
+    speed_page.write(results, args.out)
     print(f"wrote {args.out / 'bench.md'} and bench.json in {results['seconds']:.0f} s")
     if args.size == "full" and args.out.resolve() == (PROJECT_ROOT / "results").resolve():
-        report.update_speed_page(results)  # the committed benchmark and its page change together
-        print(f"updated the table of {report.SPEED_PAGE.relative_to(PROJECT_ROOT)}")
+        speed_page.update_speed_page(results)  # the committed benchmark and its page change together
+        print(f"updated the table of {speed_page.SPEED_PAGE.relative_to(PROJECT_ROOT)}")
 
 
 if __name__ == "__main__":

@@ -5,10 +5,10 @@ from __future__ import annotations
 import torch
 from transformers import BertConfig, BertForSequenceClassification, DataCollatorWithPadding
 
-from textsim.config import PROFILES
+from textsim.series.profiles import PROFILES
 
 from .timing import SEED, stats
-from .training import length_grouped_order, timed_sample, train_rates
+from .train_speed import length_grouped_order, timed_sample, train_rates
 from .tutorial import cross_features
 
 

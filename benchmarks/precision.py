@@ -14,7 +14,7 @@ import torch
 from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
 from textsim.biencoder import BiEncoder
-from textsim.config import PROJECT_ROOT
+from textsim.series.profiles import PROJECT_ROOT
 from textsim.device import autocast_dtype
 from textsim.inference import score_pairs
 from textsim.models import load_pretrained

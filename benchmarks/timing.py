@@ -6,14 +6,12 @@ import os
 import platform
 import statistics
 import time
-from pathlib import Path
 
 import torch
 
-from textsim.device import cpu_computes_bf16, cpu_flags
-from textsim.results import library_versions
+from textsim.device import SPEED_FLAGS, cpu_computes_bf16, cpu_name, speed_flags
+from textsim.series.results import library_versions
 
-SPEED_FLAGS = ("avx2", "avx512f", "avx512_bf16", "amx_bf16", "amx_tile")  # what decides fp32 and bf16 speed on x86
 SEED = 42  # the random seed of every choice the benchmark makes: model heads, batch orders, samples
 LOAD_AT_START = os.getloadavg() if hasattr(os, "getloadavg") else None  # other work on the machine skews timings
 
@@ -77,16 +75,8 @@ def matmul_gflops(device, reps: int, n: int = 2048) -> float:
     return statistics.median(2 * n ** 3 / 1e9 / timed(lambda: torch.mm(a, b), device) for _ in range(reps))
 
 
-def cpu_name() -> str:
-    cpuinfo = Path("/proc/cpuinfo")
-    if not cpuinfo.exists():
-        return platform.processor()
-    return next((line.split(":", 1)[1].strip() for line in cpuinfo.read_text().splitlines()
-                 if line.startswith("model name")), platform.processor())
-
-
 def machine(device: torch.device) -> dict:
-    return {"cpu": cpu_name(), "cpu_flags": [flag for flag in SPEED_FLAGS if flag in cpu_flags()],
+    return {"cpu": cpu_name(), "cpu_flags": speed_flags(),
             "cpu_bf16": cpu_computes_bf16(), "cores": os.cpu_count(), "torch_threads": torch.get_num_threads(),
             "device": str(device), "gpu": torch.cuda.get_device_name() if torch.cuda.is_available() else None,
             "load_average_at_start": LOAD_AT_START, "platform": platform.platform(), "versions": library_versions()}

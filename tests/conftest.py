@@ -145,6 +145,16 @@ def sentence_pairs():
 
 
 @pytest.fixture
+def pair_dataset(sentence_pairs):
+    """``sentence_pairs`` as a ``datasets.Dataset`` of pair rows, both labels present."""
+    from datasets import Dataset
+
+    labels = [1, 0, 1, 0, 0, 1, 0]
+    return Dataset.from_list([{"sentence1": a, "sentence2": b, "label": label}
+                              for (a, b), label in zip(sentence_pairs, labels)])
+
+
+@pytest.fixture
 def write_jsonl(tmp_path):
     """Writes lines (dicts are JSON-encoded, strings written as they are) to a file; returns its path."""
     def write(lines, name: str = "pairs.json"):
@@ -158,16 +168,28 @@ def write_jsonl(tmp_path):
 
 
 @pytest.fixture
-def unit_results(tmp_path):
-    """The run of the whole series under a profile "unit", rooted in tmp_path, whose results folder holds notebook
-    01's results file and a summary of 1 minute: ``(run, folder)``."""
+def make_run(tmp_path):
+    """Factory of runs rooted in tmp_path under a profile "unit" (``base``'s, smoke by default, with ``changes``):
+    every test that needs a ``Run`` builds it here. ``make_run(None)`` is the whole series, as the runner sees it."""
     import dataclasses
 
-    from textsim import summary
-    from textsim.config import PROFILES
-    from textsim.run import Run
+    from textsim.series.profiles import PROFILES
+    from textsim.series.run import Run
 
-    run = Run(dataclasses.replace(PROFILES["smoke"], name="unit"), root=tmp_path)
+    def make(notebook: str | None = "unit_notebook", root=None, base: str = "smoke", **changes):
+        profile = dataclasses.replace(PROFILES[base], name="unit", **changes)
+        return Run(profile, notebook, root=root or tmp_path)
+
+    return make
+
+
+@pytest.fixture
+def unit_results(make_run):
+    """The run of the whole series under a profile "unit", rooted in tmp_path, whose results folder holds notebook
+    01's results file and a summary of 1 minute: ``(run, folder)``."""
+    from textsim.series import summary
+
+    run = make_run(None)
     folder = run.results_dir
     folder.mkdir(parents=True)
     record = {"model": "m3e-small", "device": "cpu (2 threads)", "profile": "unit", "rows": [

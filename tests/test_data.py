@@ -8,7 +8,8 @@ from hypothesis import strategies as st
 
 import textsim
 from tests.properties import EXAMPLES, SENTENCES, check_property, is_text
-from textsim.data import DataError, check_sentence, load_splits, read_pairs, split_pairs
+from textsim.checks import check_sentence
+from textsim.data import DataError, load_splits, read_pairs, split_pairs
 
 GOOD = {"sentence1": "今天天气很好", "sentence2": "今天天气不错", "label": "1"}
 

@@ -173,3 +173,9 @@ def test_a_gpu_with_only_emulated_bf16_gets_fp16(fake_cuda, monkeypatch):
     monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda including_emulation=True: including_emulation)
     assert mixed_precision(torch.device("cuda")) == {"bf16": False, "fp16": True}
     assert autocast_dtype(torch.device("cuda"), "auto") == torch.float16
+
+
+def test_speed_flags_are_the_cpus_flags_that_decide_speed_in_their_order(monkeypatch):
+    monkeypatch.setattr(device_module, "cpu_flags", lambda: frozenset({"fpu", "amx_tile", "avx2", "avx512_bf16"}))
+    assert device_module.speed_flags() == ["avx2", "avx512_bf16", "amx_tile"]
+    assert device_module.cpu_name()  # a model name on Linux, platform.processor() elsewhere

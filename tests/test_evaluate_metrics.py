@@ -11,7 +11,7 @@ import torch
 from sklearn.metrics import accuracy_score, f1_score, precision_score, recall_score
 
 from textsim.metrics import classification_metrics
-from textsim.training import local_metric
+from textsim.metrics import local_metric
 
 NAMES = ("accuracy", "f1")
 NOTEBOOK = Path(__file__).resolve().parent.parent / "notebooks" / "01_cross_encoder_classification.ipynb"

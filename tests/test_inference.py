@@ -6,9 +6,9 @@ import torch
 from hypothesis import strategies as st
 
 from tests.properties import EXAMPLES, SENTENCES, check_property, is_text, valid_sentences
-from textsim import device, inference
+from textsim import checks, device, inference
 from textsim.data import LABEL_NAMES
-from textsim.inference import check_pairs, length_sorted_batches, predict_pairs, score_pairs
+from textsim.inference import length_sorted_batches, predict_pairs, score_pairs
 
 
 @pytest.mark.parametrize("batch_size", [1, 3, 4, 100])
@@ -31,28 +31,6 @@ def test_length_sorted_batches_empty_and_invalid():
     assert list(length_sorted_batches([], 4)) == []
     with pytest.raises(ValueError):
         list(length_sorted_batches([1, 2], 0))
-
-
-@pytest.mark.parametrize("pairs", [
-    "", "今天", b"ab", None, 3, 3.5,
-    [("今天",)], [("今天", "天气", "好")], ["今天"], [None], [3],
-    [("今天", "")], [("今天", "   ")], [("", "天气")], [("今天", None)], [(None, "天气")], [("今天", 3)],
-    [{"text": "今天"}], [{"text_pair": "天气"}], [{"text": "", "text_pair": "天气"}],
-])
-def test_check_pairs_rejects(pairs):
-    with pytest.raises(ValueError):
-        check_pairs(pairs)
-
-
-def test_check_pairs_names_the_bad_item():
-    with pytest.raises(ValueError, match=r"batch\[2\] sentence 2"):
-        check_pairs([("a", "b"), ("c", "d"), ("e", "")], where="batch")
-
-
-def test_check_pairs_accepts_tuples_lists_and_dicts():
-    pairs = [("今天", "天气"), ["你好", "好"], {"text": "我", "text_pair": "你"}]
-    assert check_pairs(pairs) == [("今天", "天气"), ("你好", "好"), ("我", "你")]
-    assert check_pairs(()) == []
 
 
 def direct_score(model, tokenizer, pair):
@@ -166,11 +144,6 @@ def test_predict_pairs_rejects_a_non_finite_threshold(tiny_cross_encoder, tokeni
         predict_pairs(tiny_cross_encoder, tokenizer, [("今天", "天气")], threshold)
 
 
-def test_check_pairs_rejects_a_lone_surrogate():
-    with pytest.raises(ValueError, match=r"pairs\[1\] sentence 1 holds a lone surrogate"):
-        check_pairs([("今天", "天气"), ("今\ud800", "天气")])
-
-
 @pytest.mark.parametrize("batch_size", [0, -1, 2.5, "4", None])
 def test_length_sorted_batches_name_a_bad_batch_size(batch_size):
     with pytest.raises(ValueError, match="batch_size must be a positive integer"):
@@ -226,7 +199,7 @@ def test_score_pairs_names_a_bad_precision(tiny_cross_encoder, tokenizer, senten
 def test_progress_bar_when_asked_or_over_the_threshold(tiny_cross_encoder, tokenizer, sentence_pairs, capsys,
                                                         monkeypatch, progress, over, shown):
     """Outside a notebook tqdm draws on stderr; ``progress=None`` draws only for more than PROGRESS_OVER texts."""
-    monkeypatch.setattr(inference, "PROGRESS_OVER", over)
+    monkeypatch.setattr(checks, "PROGRESS_OVER", over)
     score_pairs(tiny_cross_encoder, tokenizer, sentence_pairs, batch_size=2, progress=progress)
     assert (f"/{len(sentence_pairs)} [" in capsys.readouterr().err) == shown
 

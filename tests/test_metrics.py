@@ -1,9 +1,14 @@
+"""textsim.metrics: classification metrics, thresholds, intervals and the ranking metrics, on hand-computed cases."""
+from pathlib import Path
+
 import numpy as np
 import pytest
 from transformers import EvalPrediction
 
-from textsim.metrics import best_threshold, bootstrap_interval, classification_metrics, majority_baseline, \
-    metric_curve, metrics_at, trainer_metrics
+from textsim.metrics import (best_threshold, bootstrap_interval, classification_metrics, local_metric,
+                             majority_baseline, metric_curve, metrics_at, mrr_at_k, ranking_metrics, recall_at_k,
+                             recall_curve, relevant_ranks, trainer_metrics)
+from textsim.retrieval import Ranking
 
 
 def test_classification_metrics_hand_computed():
@@ -179,3 +184,78 @@ def test_metrics_at_refuses_a_threshold_that_is_not_a_finite_number(threshold):
     """A NaN cut used to label every pair 不相似 (score >= nan is False) and report those metrics."""
     with pytest.raises(ValueError, match="threshold must be a finite number"):
         metrics_at([0.2, 0.9], [0, 1], threshold)
+
+
+# --- ranking metrics (notebook 04) ----------------------------------------------------------------------------
+
+CORPUS = ["今天天气很好", "我喜欢吃苹果", "你在哪里", "这是一个测试句子", "小时候动画片", "想买台新电脑"]
+
+
+def ranking(ids) -> Ranking:
+    return Ranking(ids, [[0.0] * len(row) for row in ids], 1.0)
+
+
+def test_relevant_ranks_recall_and_mrr_hand_computed():
+    found = ranking([[1, 0], [0, 3, 2], [0, 1]])  # relevant at rank 1, rank 3, not found
+    ranks = relevant_ranks(found, ["a", "b", "c", "d"], ["b", "c", "d"])
+    assert ranks == [1, 3, None]
+    assert [recall_at_k(ranks, k) for k in (1, 2, 3)] == pytest.approx([1 / 3, 1 / 3, 2 / 3])
+    assert mrr_at_k(ranks, 3) == pytest.approx((1 + 1 / 3 + 0) / 3)
+    assert mrr_at_k(ranks, 2) == pytest.approx(1 / 3)  # rank 3 lies beyond k = 2: it counts 0
+
+
+def test_relevant_ranks_take_the_first_copy_of_a_repeated_document():
+    assert relevant_ranks(ranking([[0, 2, 1]]), ["x", "b", "b"], ["b"]) == [2]
+
+
+def test_recall_and_mrr_of_no_queries_or_a_bad_k():
+    for metric in (recall_at_k, mrr_at_k):
+        with pytest.raises(ValueError, match="no queries"):
+            metric([], 1)
+        for k in (0, -1, 1.5, True):
+            with pytest.raises(ValueError, match="k must be"):
+                metric([1], k)
+
+
+def test_ranking_metrics_hand_computed():
+    corpus, relevant = ["a", "b", "c", "d"], ["b", "c", "d"]
+    found = ranking([[1, 0], [0, 2], [0, 1]])  # relevant at rank 1, rank 2, not found
+    assert ranking_metrics(found, corpus, relevant, ks=(1, 2)) == pytest.approx(
+        {"recall@1": 1 / 3, "recall@2": 2 / 3, "mrr@2": (1 + 1 / 2 + 0) / 3})
+    assert ranking_metrics(found, corpus, relevant, ks=(1,)) == pytest.approx({"recall@1": 1 / 3, "mrr@1": 1 / 3})
+
+
+def test_ranking_metrics_default_ks_and_mrr_depth():
+    corpus = [str(i) for i in range(12)]
+    metrics = ranking_metrics(ranking([list(range(12))]), corpus, ["10"])  # relevant at rank 11
+    assert metrics == {"recall@1": 0.0, "recall@5": 0.0, "recall@10": 0.0, "mrr@10": 0.0}
+    metrics = ranking_metrics(ranking([list(range(12))]), corpus, ["3"])  # rank 4
+    assert metrics == pytest.approx({"recall@1": 0.0, "recall@5": 1.0, "recall@10": 1.0, "mrr@10": 0.25})
+
+
+def test_recall_curve():
+    found = ranking([[1, 0, 3], [0, 2, 1], [0, 1, 3]])  # ranks 1, 2, 3
+    assert recall_curve(found, ["a", "b", "c", "d"], ["b", "c", "d"], 3) == pytest.approx([1 / 3, 2 / 3, 1.0])
+
+
+def test_ranking_metrics_need_one_relevant_document_per_query():
+    with pytest.raises(ValueError, match="2 rankings but 3 relevant documents"):
+        ranking_metrics(ranking([[0], [1]]), ["a", "b"], ["a", "b", "a"])
+
+
+def test_ranking_metrics_of_no_queries_or_a_bad_k():
+    with pytest.raises(ValueError, match="no queries"):
+        ranking_metrics(ranking([]), ["a"], [])
+    for ks in [(0,), (1, -1), (), (1.5,)]:
+        with pytest.raises(ValueError, match="ks"):
+            ranking_metrics(ranking([[0]]), ["a"], ["a"], ks=ks)
+
+
+def test_ranking_metrics_never_read_the_no_result_id():
+    assert ranking_metrics(ranking([[0, -1]]), ["a", "b"], ["b"], ks=(2,))["recall@2"] == 0.0
+
+
+
+def test_local_metric_is_a_metric_folder_inside_the_package():
+    folder = Path(local_metric("accuracy"))
+    assert folder.name == "accuracy" and (folder / "accuracy.py").is_file()

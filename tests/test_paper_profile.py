@@ -13,10 +13,10 @@ from transformers import (AutoTokenizer, BertConfig, BertForSequenceClassificati
                           DataCollatorWithPadding, Trainer)
 
 import textsim
-import textsim.config
+import textsim.series.profiles
 from textsim.biencoder import BiEncoder, PairCollator, tokenize_sides
 from textsim.inference import score_pairs
-from textsim.run import Run
+from textsim.series.run import Run
 from textsim.training import tokenize_pairs, training_arguments
 
 pytestmark = pytest.mark.slow
@@ -31,7 +31,7 @@ def paper(tmp_path_factory):
     """The paper profile pointed at a random-weight MacBERT-base-size folder, with tiny splits and its own root."""
     root = tmp_path_factory.mktemp("paper")
     folder = root / "macbert-base-random"
-    tokenizer = AutoTokenizer.from_pretrained(textsim.resolve_model(textsim.config.OFFLINE_MODEL))
+    tokenizer = AutoTokenizer.from_pretrained(textsim.resolve_model(textsim.models.OFFLINE_MODEL))
     assert len(tokenizer) == MACBERT_BASE["vocab_size"]
     torch.manual_seed(0)
     BertModel(BertConfig(**MACBERT_BASE)).save_pretrained(folder)

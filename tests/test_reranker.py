@@ -1,15 +1,12 @@
 """textsim.reranker: hard negatives, listwise groups and their Trainer, on tiny random models."""
-import dataclasses
 
 import numpy as np
 import pytest
 import torch
 from transformers import BertForSequenceClassification, EvalPrediction
 
-import textsim
 from textsim.reranker import GroupCollator, ListwiseReranker, listwise_groups, listwise_trainer, \
     mine_hard_negatives, normalized, tokenize_groups, top1_accuracy
-from textsim.run import Run
 
 CORPUS = ["今天天气很好", "我喜欢吃苹果", "你在哪里", "这是一个测试句子", "小时候动画片", "想买台新电脑"]
 
@@ -96,10 +93,9 @@ def test_top1_accuracy_counts_groups_whose_positive_scores_highest():
     assert top1_accuracy(EvalPrediction(predictions=scores, label_ids=np.zeros(2))) == {"accuracy": 0.5}
 
 
-def test_listwise_trainer_trains_and_evaluates_on_groups(tmp_path, tiny_config, tokenizer, monkeypatch):
+def test_listwise_trainer_trains_and_evaluates_on_groups(make_run, tiny_config, tokenizer, monkeypatch):
     monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
-    profile = dataclasses.replace(textsim.PROFILES["smoke"], name="unit", batch_size=2)
-    run = Run(profile, "unit_notebook", root=tmp_path)
+    run = make_run(batch_size=2)
     groups = [{"query": CORPUS[i], "candidates": [CORPUS[(i + j) % 6] for j in (1, 2, 3)]} for i in range(6)]
     tokenized = {"train": tokenize_groups(groups, tokenizer), "validation": tokenize_groups(groups[:2], tokenizer)}
     torch.manual_seed(0)

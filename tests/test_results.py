@@ -1,4 +1,4 @@
-"""textsim.results: the rows of a results file, the library versions, writing a file and reading it back
+"""textsim.series.results: the rows of a results file, the library versions, writing a file and reading it back
 (``Run.write_results`` and ``Run.read_results`` are tested in test_run.py)."""
 import json
 from importlib.metadata import version
@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-import textsim.results
-from textsim.results import ResultsError, library_versions, metric_row, read_json, replace_block
+import textsim.series.results
+from textsim.series.results import ResultsError, library_versions, metric_row, read_json, replace_block
 
 
 def test_metric_row_rounds():
@@ -43,7 +43,7 @@ def test_metric_row_with_pairs_records_the_accuracy_interval():
 
 
 def test_results_files_are_written_by_the_run_only():
-    assert not hasattr(textsim.results, "write_results") and not hasattr(textsim.results, "read_results")
+    assert not hasattr(textsim.series.results, "write_results") and not hasattr(textsim.series.results, "read_results")
 
 
 def test_read_json_returns_the_object(tmp_path):
@@ -78,7 +78,7 @@ def test_write_json_writes_plain_utf8_json(tmp_path):
     path = tmp_path / "new" / "folder" / "r.json"  # the folders are created
     data = {"名": "相似", "accuracy": np.float32(0.5), "pairs": np.int64(3), "ok": np.bool_(True),
             "vector": np.array([[1, 2], [3, 4]]), "nested": [{"x": None}]}
-    assert textsim.results.write_json(path, data) == path
+    assert textsim.series.results.write_json(path, data) == path
     plain = {"名": "相似", "accuracy": 0.5, "pairs": 3, "ok": True, "vector": [[1, 2], [3, 4]], "nested": [{"x": None}]}
     assert path.read_text(encoding="utf-8") == json.dumps(plain, ensure_ascii=False, indent=2) + "\n"
     assert type(json.loads(path.read_text(encoding="utf-8"))["pairs"]) is int
@@ -101,7 +101,7 @@ def test_write_json_that_fails_leaves_the_old_file(tmp_path, bad):
     path = tmp_path / "r.json"
     path.write_text('{"old": 1}\n', encoding="utf-8")
     with pytest.raises((TypeError, ValueError)) as raised:
-        textsim.results.write_json(path, {"first": list(range(2000)), "bad": bad})
+        textsim.series.results.write_json(path, {"first": list(range(2000)), "bad": bad})
     assert any(str(path) in note for note in raised.value.__notes__)
     assert path.read_text(encoding="utf-8") == '{"old": 1}\n'
     assert [p.name for p in tmp_path.iterdir()] == ["r.json"]  # no temporary file left behind
@@ -117,9 +117,9 @@ def test_write_json_is_replaced_in_one_step(tmp_path, monkeypatch):
         moves.append((Path(source), Path(target), Path(source).read_text(encoding="utf-8")))
         raise OSError("disk full")
 
-    monkeypatch.setattr(textsim.results.os, "replace", failing_replace)
+    monkeypatch.setattr(textsim.series.results.os, "replace", failing_replace)
     with pytest.raises(OSError, match="disk full"):
-        textsim.results.write_json(path, {"new": 2})
+        textsim.series.results.write_json(path, {"new": 2})
     [(source, target, written)] = moves
     assert source.parent == tmp_path and source != path and target == path
     assert json.loads(written) == {"new": 2}
@@ -128,7 +128,7 @@ def test_write_json_is_replaced_in_one_step(tmp_path, monkeypatch):
 
 @pytest.mark.parametrize("content", ["相似\n", "相似\n".encode("utf-8")])
 def test_write_atomically_text_or_bytes(tmp_path, content):
-    path = textsim.results.write_atomically(tmp_path / "sub" / "summary.md", content)
+    path = textsim.series.results.write_atomically(tmp_path / "sub" / "summary.md", content)
     assert path.read_bytes() == "相似\n".encode("utf-8")
     assert [p.name for p in path.parent.iterdir()] == ["summary.md"]
 

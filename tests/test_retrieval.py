@@ -1,17 +1,12 @@
-"""Retrieve and rerank: metrics on hand-computed examples, exact search, and both rankers on the tiny models."""
+"""Retrieve and rerank: the corpus helpers, exact search, and both rankers on the tiny models."""
 import numpy as np
 import pytest
 
 from textsim.inference import score_pairs
-from textsim.retrieval import Ranking, VectorIndex, bi_encoder_search, cap_corpus, cross_encoder_rank, ivf_tradeoff, \
-    distinct_sentences, mrr_at_k, positive_queries, ranking_metrics, recall_at_k, recall_curve, \
-    relevant_ranks
+from textsim.retrieval import (Ranking, VectorIndex, bi_encoder_search, cap_corpus, cross_encoder_rank,
+                               distinct_sentences, positive_queries)
 
 CORPUS = ["今天天气很好", "我喜欢吃苹果", "你在哪里", "这是一个测试句子", "小时候动画片", "想买台新电脑"]
-
-
-def ranking(ids) -> Ranking:
-    return Ranking(ids, [[0.0] * len(row) for row in ids], 1.0)
 
 
 @pytest.fixture
@@ -31,68 +26,6 @@ def test_positive_queries_pair_sentence1_with_sentence2():
     rows = [{"sentence1": "a", "sentence2": "b", "label": 1}, {"sentence1": "c", "sentence2": "d", "label": 0},
             {"sentence1": "e", "sentence2": "f", "label": 1}]
     assert positive_queries(rows) == [("a", "b"), ("e", "f")]
-
-
-# --- metrics -----------------------------------------------------------------------------------------------------
-
-def test_relevant_ranks_recall_and_mrr_hand_computed():
-    found = ranking([[1, 0], [0, 3, 2], [0, 1]])  # relevant at rank 1, rank 3, not found
-    ranks = relevant_ranks(found, ["a", "b", "c", "d"], ["b", "c", "d"])
-    assert ranks == [1, 3, None]
-    assert [recall_at_k(ranks, k) for k in (1, 2, 3)] == pytest.approx([1 / 3, 1 / 3, 2 / 3])
-    assert mrr_at_k(ranks, 3) == pytest.approx((1 + 1 / 3 + 0) / 3)
-    assert mrr_at_k(ranks, 2) == pytest.approx(1 / 3)  # rank 3 lies beyond k = 2: it counts 0
-
-
-def test_relevant_ranks_take_the_first_copy_of_a_repeated_document():
-    assert relevant_ranks(ranking([[0, 2, 1]]), ["x", "b", "b"], ["b"]) == [2]
-
-
-def test_recall_and_mrr_of_no_queries_or_a_bad_k():
-    for metric in (recall_at_k, mrr_at_k):
-        with pytest.raises(ValueError, match="no queries"):
-            metric([], 1)
-        for k in (0, -1, 1.5, True):
-            with pytest.raises(ValueError, match="k must be"):
-                metric([1], k)
-
-
-def test_ranking_metrics_hand_computed():
-    corpus, relevant = ["a", "b", "c", "d"], ["b", "c", "d"]
-    found = ranking([[1, 0], [0, 2], [0, 1]])  # relevant at rank 1, rank 2, not found
-    assert ranking_metrics(found, corpus, relevant, ks=(1, 2)) == pytest.approx(
-        {"recall@1": 1 / 3, "recall@2": 2 / 3, "mrr@2": (1 + 1 / 2 + 0) / 3})
-    assert ranking_metrics(found, corpus, relevant, ks=(1,)) == pytest.approx({"recall@1": 1 / 3, "mrr@1": 1 / 3})
-
-
-def test_ranking_metrics_default_ks_and_mrr_depth():
-    corpus = [str(i) for i in range(12)]
-    metrics = ranking_metrics(ranking([list(range(12))]), corpus, ["10"])  # relevant at rank 11
-    assert metrics == {"recall@1": 0.0, "recall@5": 0.0, "recall@10": 0.0, "mrr@10": 0.0}
-    metrics = ranking_metrics(ranking([list(range(12))]), corpus, ["3"])  # rank 4
-    assert metrics == pytest.approx({"recall@1": 0.0, "recall@5": 1.0, "recall@10": 1.0, "mrr@10": 0.25})
-
-
-def test_recall_curve():
-    found = ranking([[1, 0, 3], [0, 2, 1], [0, 1, 3]])  # ranks 1, 2, 3
-    assert recall_curve(found, ["a", "b", "c", "d"], ["b", "c", "d"], 3) == pytest.approx([1 / 3, 2 / 3, 1.0])
-
-
-def test_ranking_metrics_need_one_relevant_document_per_query():
-    with pytest.raises(ValueError, match="2 rankings but 3 relevant documents"):
-        ranking_metrics(ranking([[0], [1]]), ["a", "b"], ["a", "b", "a"])
-
-
-def test_ranking_metrics_of_no_queries_or_a_bad_k():
-    with pytest.raises(ValueError, match="no queries"):
-        ranking_metrics(ranking([]), ["a"], [])
-    for ks in [(0,), (1, -1), (), (1.5,)]:
-        with pytest.raises(ValueError, match="ks"):
-            ranking_metrics(ranking([[0]]), ["a"], ["a"], ks=ks)
-
-
-def test_ranking_metrics_never_read_the_no_result_id():
-    assert ranking_metrics(ranking([[0, -1]]), ["a", "b"], ["b"], ks=(2,))["recall@2"] == 0.0
 
 
 # --- VectorIndex -------------------------------------------------------------------------------------------------
@@ -218,22 +151,3 @@ def test_cross_encoder_rank_progress_bar_over_the_queries(tiny_cross_encoder, to
                        progress=progress)
     err = capsys.readouterr().err
     assert ("0/2 [" in err) == shown and "/3 [" not in err  # 2 queries; no bar for a pool of 3
-
-
-# --- ivf_tradeoff --------------------------------------------------------------------------------------------------
-
-def test_ivf_tradeoff_is_exact_when_it_probes_every_cluster_and_worse_with_one():
-    rng = np.random.default_rng(0)
-    vectors = rng.standard_normal((2000, 16)).astype(np.float32)
-    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
-    rows = ivf_tradeoff(vectors, vectors[:30], nprobes=[1, 16], nlist=16, k=10)
-    assert [row["nprobe"] for row in rows] == [None, 1, 16]
-    assert rows[2]["recall_of_exact"] == 1.0  # all 16 clusters searched: the exact result
-    assert rows[1]["recall_of_exact"] < 1.0  # one cluster of random vectors misses some neighbours
-    assert all(row["ms_per_query"] > 0 for row in rows)
-
-
-def test_ivf_tradeoff_refuses_a_bad_nprobe():
-    vectors = np.eye(64, 8, dtype=np.float32)
-    with pytest.raises(ValueError, match="each nprobe must be a positive integer"):
-        ivf_tradeoff(vectors, vectors[:2], nprobes=[0], nlist=2)

@@ -1,4 +1,4 @@
-"""textsim.run: every path of a notebook's run under a profile, its results file, and ``start_run``.
+"""textsim.series.run: every path of a notebook's run under a profile, its results file, and ``start_run``.
 
 Each test points its run at ``tmp_path`` with ``Run(..., root=tmp_path)``: nothing is written into the checkout.
 """
@@ -11,9 +11,9 @@ from importlib.metadata import version
 import numpy as np
 import pytest
 
-from textsim.config import PROFILES, PROJECT_ROOT
-from textsim.results import ResultsError, library_versions
-from textsim.run import NOTEBOOKS, TRAINED_MODELS, Run, start_run
+from textsim.series.profiles import PROFILES, PROJECT_ROOT
+from textsim.series.results import ResultsError, library_versions
+from textsim.series.run import NOTEBOOKS, TRAINED_MODELS, Run, start_run
 
 FIRST, SECOND, BI, LAST = NOTEBOOKS
 

@@ -1,15 +1,12 @@
-"""textsim.summary: the summary tables, the README's results block, and the committed local results."""
+"""textsim.series.summary: the summary tables, the README's results block, and the committed local results."""
 import json
 
 import pytest
 
-from textsim import summary
-from textsim.config import PROFILES
-from textsim.results import ResultsError, write_json
-from textsim.run import NOTEBOOKS, Run
-
-LOCAL = Run(PROFILES["local"])
-LOCAL_SUMMARY = LOCAL.results_dir / "summary.json"
+from textsim.series import summary
+from textsim.series.profiles import PROFILES
+from textsim.series.results import ResultsError, write_json
+from textsim.series.run import Run
 
 
 def fake_summary():
@@ -137,42 +134,6 @@ def test_readme_without_markers_is_a_clear_error():
 
 # --- The committed local results: what the README shows is what the code produced. ---
 
-@pytest.fixture(scope="module")
-def local_summary():
-    assert LOCAL_SUMMARY.is_file(), "results/local/summary.json is missing: run `make publish PROFILE=local`"
-    return json.loads(LOCAL_SUMMARY.read_text(encoding="utf-8"))
-
-
-def test_readme_table_equals_the_committed_local_summary(local_summary):
-    readme = (LOCAL.root / "README.md").read_text(encoding="utf-8")
-    assert summary.readme_table(readme) == summary.summary_markdown(local_summary).strip("\n")
-    assert (LOCAL_SUMMARY.parent / "summary.md").read_text(encoding="utf-8") == summary.summary_markdown(local_summary)
-
-
-def test_committed_local_results_cover_every_notebook(local_summary):
-    assert list(local_summary["notebooks"]) == list(NOTEBOOKS)
-    for result in local_summary["notebooks"].values():
-        assert result["profile"] == "local" and result["model"] and result["device"]
-
-
-def test_the_claims_of_the_readme_hold_in_the_committed_local_results(local_summary):
-    """Issue targets, checked on the numbers the README shows: the improved bi-encoder beats the original recipe and
-    comes within 2 points of the cross-encoder; retrieve-then-rerank keeps brute force's Recall@10 within 2 points
-    while being at least 100x faster per query."""
-    notebooks = local_summary["notebooks"]
-    bi = {(r["recipe"], r["threshold_source"]): r for r in notebooks["03_bi_encoder"]["rows"]}
-    original = bi[("bi-encoder original recipe (pooler + CosineEmbeddingLoss)", "fixed 0.8 (original)")]
-    improved = bi[("bi-encoder improved (mean + contrastive)", "validation (max accuracy)")]
-    cross = notebooks["01_cross_encoder_classification"]["rows"][0]
-    assert improved["accuracy"] > original["accuracy"] and improved["f1"] > original["f1"]
-    assert improved["accuracy"] >= cross["accuracy"] - 0.02
-    retrieval = notebooks["04_retrieve_and_rerank"]
-    methods = {row["method"]: row for row in retrieval["retrieval"]}
-    rerank = methods["retrieve + rerank (sampled queries)"]
-    brute = methods["cross-encoder brute force (sampled queries)"]
-    assert rerank["recall@10"] >= brute["recall@10"] - 0.02
-    assert retrieval["rerank_speedup_vs_brute_force"] >= 100
-
 
 @pytest.fixture
 def results(unit_results):
@@ -219,25 +180,3 @@ def test_update_readme_fills_an_empty_block_in_place(tmp_path):
     assert summary.readme_table(text) == summary.summary_markdown(fake_summary()).strip("\n")
 
 
-def test_the_retrieval_claims_of_the_readme_hold_in_the_committed_local_results(local_summary):
-    """Notebook 04's claims in the README: notebook 01's classifier lowers Recall@1 as a reranker, the rerankers
-    trained on mined hard negatives rerank better than it, every reranker fused with the cosine stays at or above
-    retrieval alone, and the pipeline chosen on validation queries is a fused one that beats retrieval alone by at
-    least 3 points of Recall@1 (issue #11's bar) and on MRR@10."""
-    retrieval = local_summary["notebooks"]["04_retrieve_and_rerank"]
-    methods = {row["method"]: row for row in retrieval["retrieval"]}
-    bi = methods["bi-encoder, improved"]
-    k = retrieval["rerank_k"]
-    classifier = methods[f"improved bi-encoder top {k} + cross-encoder rerank"]
-    assert classifier["recall@1"] < bi["recall@1"]
-    for trained in ("hard negatives, BCE", "hard negatives, listwise"):
-        assert methods[f"{trained} rerank, top {k}"]["recall@1"] > classifier["recall@1"]
-    fused = {name: row for name, row in methods.items() if " fused with the cosine " in name}
-    assert len(fused) == len(retrieval["pipelines"]) == 5
-    assert all(row["recall@1"] >= bi["recall@1"] for row in fused.values())
-    assert all(row["queries"] == bi["queries"] and row["corpus"] == bi["corpus"] for row in fused.values())
-    best = [row for name, row in fused.items() if name.startswith(f"{retrieval['best_pipeline']} fused")]
-    assert len(best) == 1
-    assert best[0]["recall@1"] >= bi["recall@1"] + 0.03 and best[0]["mrr@10"] > bi["mrr@10"]
-    assert retrieval["fusion_chosen_on_validation"][retrieval["best_pipeline"]]["mrr@10"] == max(
-        row["mrr@10"] for row in retrieval["fusion_chosen_on_validation"].values())

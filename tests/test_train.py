@@ -13,8 +13,8 @@ from transformers import AutoModelForSequenceClassification
 
 import textsim
 from textsim.biencoder import BiEncoder
-from textsim.config import PROFILES
-from textsim.launch_record import FirstBatch, split_digest
+from textsim.series.profiles import PROFILES
+from textsim.series.launch_record import FirstBatch, split_digest
 from textsim.train import main
 
 
@@ -155,15 +155,15 @@ def test_ctrl_c_during_training_writes_nothing_and_says_so(tmp_path, base, make_
 
 def test_a_failure_while_saving_leaves_no_model_that_looks_complete(tmp_path, base, make_rows, monkeypatch):
     """Saving writes into a temporary folder that replaces the model folder only once it is complete."""
-    from transformers import Trainer
+    from transformers import PreTrainedModel
 
-    def crash_half_way(self, output_dir=None, **kwargs):
+    def crash_half_way(self, output_dir, **kwargs):
         Path(output_dir).mkdir(parents=True, exist_ok=True)
         (Path(output_dir) / "config.json").write_text("{}", encoding="utf-8")  # written, weights not yet
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr("textsim.train.timed_train", lambda trainer: 0.0)
-    monkeypatch.setattr(Trainer, "save_model", crash_half_way)
+    monkeypatch.setattr(PreTrainedModel, "save_pretrained", crash_half_way)
     path = write_table(tmp_path / "pairs.csv", make_rows(60))
     assert train(tmp_path, base, path) == 1
     models = tmp_path / "out" / "models"
@@ -175,16 +175,16 @@ def test_ctrl_c_while_saving_waits_for_the_model_and_results(tmp_path, base, mak
     import os
     import signal
 
-    from transformers import Trainer
+    from transformers import PreTrainedModel
 
-    real_save = Trainer.save_model
+    real_save = PreTrainedModel.save_pretrained
 
-    def interrupted_save(self, output_dir=None, **kwargs):
+    def interrupted_save(self, output_dir, **kwargs):
         os.kill(os.getpid(), signal.SIGINT)  # Ctrl-C half-way through saving
         return real_save(self, output_dir, **kwargs)
 
     monkeypatch.setattr("textsim.train.timed_train", lambda trainer: 0.0)
-    monkeypatch.setattr(Trainer, "save_model", interrupted_save)
+    monkeypatch.setattr(PreTrainedModel, "save_pretrained", interrupted_save)
     path = write_table(tmp_path / "pairs.csv", make_rows(60))
     assert train(tmp_path, base, path) == 130
     assert "interrupted while saving" in one_error_line(capsys)

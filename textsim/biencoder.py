@@ -16,7 +16,7 @@ from torch import nn
 from transformers import BertConfig, BertModel, BertPreTrainedModel
 from transformers.modeling_outputs import SequenceClassifierOutput
 
-from .data import check_sentence
+from .checks import check_sentence
 from .inference import forward_in_batches
 
 SIDES = ("1", "2")

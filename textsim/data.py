@@ -17,7 +17,8 @@ from pathlib import Path
 from datasets import ClassLabel, Dataset, DatasetDict, load_dataset
 from datasets.exceptions import DatasetGenerationError
 
-from .config import PROJECT_ROOT, Profile
+from .checks import check_sentence
+from .series.profiles import PROJECT_ROOT, Profile
 
 DATA_FILE = "train_pair_1w.json"
 DATA_SHA256 = "a29da9c4b1d0e89108f8de971aafdbb04cc5d5c856d7ed93c46e902df33c8e22"
@@ -128,18 +129,6 @@ def decode_line(raw: bytes, where: str) -> str:
     except UnicodeDecodeError as error:
         raise DataError(f"{where}: not UTF-8 text (byte {raw[error.start]:#04x} at byte {error.start + 1} of "
                         f"the line). Save the file as UTF-8.") from None
-
-
-def check_sentence(value, where: str, error: type[ValueError] = ValueError) -> str:
-    """``value`` as a non-empty string of valid Unicode, or ``error`` naming ``where``."""
-    if not isinstance(value, str) or not value.strip():
-        raise error(f"{where} must be a non-empty string, got {value!r}")
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError as bad:
-        raise error(f"{where} holds a lone surrogate {value[bad.start]!r} at character {bad.start + 1}: "
-                    f"not valid Unicode text") from None
-    return str(value)
 
 
 def parse_pair(line: str, where: str) -> dict:

@@ -5,6 +5,7 @@ Taught in notebook 01 (section 3).
 from __future__ import annotations
 
 import functools
+import platform
 from pathlib import Path
 
 import torch
@@ -13,6 +14,7 @@ import torch
 # the machine. "auto": the faster one for the batch at hand (bf16/fp16 on GPUs that compute it, bf16 on a CPU that
 # computes it natively for batches of at least BF16_MIN_ROWS, fp32 below). "bf16": always.
 PRECISIONS = ("fp32", "auto", "bf16")
+SPEED_FLAGS = ("avx2", "avx512f", "avx512_bf16", "amx_bf16", "amx_tile")  # what decides fp32 and bf16 speed on x86
 CPU_BF16_FLAGS = ("avx512_bf16", "amx_bf16")  # x86 CPUs with bf16 arithmetic in hardware (Cooper Lake, Zen 4 on)
 # Below this many rows a batch gains little or nothing from bf16 on the CPU (make bench, "batch-size crossover"):
 # one pair took 17.3 ms in bf16 against 14.2 ms in fp32 on a Xeon with AMX, 6.8 against 7.1 ms on an AMD EPYC with
@@ -90,3 +92,18 @@ def describe(device: torch.device) -> str:
     if device.type == "mps":
         return "mps (Apple silicon GPU)"
     return f"cpu ({torch.get_num_threads()} threads)"
+
+
+def cpu_name() -> str:
+    """The CPU's model name (Linux's /proc/cpuinfo), else what ``platform`` knows."""
+    cpuinfo = Path("/proc/cpuinfo")
+    if not cpuinfo.exists():
+        return platform.processor()
+    return next((line.split(":", 1)[1].strip() for line in cpuinfo.read_text().splitlines()
+                 if line.startswith("model name")), platform.processor())
+
+
+def speed_flags() -> list[str]:
+    """The CPU's flags among ``SPEED_FLAGS``: whether it has AVX-512, and bf16 in hardware (avx512_bf16, AMX)."""
+    return [flag for flag in SPEED_FLAGS if flag in cpu_flags()]
+

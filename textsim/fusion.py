@@ -12,8 +12,10 @@ import time
 
 import numpy as np
 
-from .inference import check_positive_int, score_pairs
-from .retrieval import Ranking, check_queries_and_k, mrr_at_k, recall_at_k, relevant_ranks
+from .checks import check_positive_int
+from .inference import score_pairs
+from .metrics import mrr_at_k, recall_at_k, relevant_ranks
+from .retrieval import Ranking, check_queries_and_k
 
 
 def candidate_scores(model, tokenizer, corpus, queries, candidates: list[list[int]],

@@ -1,13 +1,22 @@
-"""Classification metrics (scikit-learn), thresholds chosen on the validation split, and Wilson intervals.
+"""Every metric of the series: classification metrics (scikit-learn), thresholds chosen on the validation split,
+intervals (Wilson, bootstrap), and the ranking metrics of notebook 04 (Recall@k, MRR@k).
 
 Notebook 01 teaches the Trainer's ``compute_metrics`` with ``evaluate`` (local metric modules in
-``textsim/evaluate_metrics/``, since ``evaluate.load("accuracy")`` needs the Hub); these functions give the same
-numbers and are what notebooks 02-04 use for thresholds, test reports and intervals.
+``textsim/evaluate_metrics/``, found by ``local_metric``, since ``evaluate.load("accuracy")`` needs the Hub); these
+functions give the same numbers and are what notebooks 02-04 use for thresholds, test reports and intervals.
 """
 from __future__ import annotations
 
+from importlib.resources import files
+from typing import TYPE_CHECKING
+
 import numpy as np
 from sklearn.metrics import accuracy_score, precision_recall_fscore_support
+
+from .checks import check_positive_int
+
+if TYPE_CHECKING:
+    from .retrieval import Ranking
 
 
 def classification_metrics(labels, predictions) -> dict[str, float]:
@@ -96,3 +105,57 @@ def bootstrap_interval(values, resamples: int = 2000, seed: int = 0, level: floa
     means = values[rng.integers(0, values.size, size=(resamples, values.size))].mean(axis=1)
     tail = 100 * (1 - level) / 2
     return float(np.percentile(means, tail)), float(np.percentile(means, 100 - tail))
+
+
+def local_metric(name: str) -> str:
+    """The folder of one of textsim's own ``evaluate`` metrics: ``evaluate.load`` of it needs no network."""
+    return str(files("textsim") / "evaluate_metrics" / name)
+
+
+# Ranking metrics (notebook 04): where the relevant document lands in each query's ranking.
+
+def relevant_ranks(ranking: Ranking, corpus: list[str], relevant: list[str]) -> list[int | None]:
+    """Rank (1 = first) of each query's relevant document in its ranking; None where it is not in the list."""
+    if len(ranking.ids) != len(relevant):
+        raise ValueError(f"{len(ranking.ids)} rankings but {len(relevant)} relevant documents: give one per query")
+    if not relevant:
+        raise ValueError("no queries to evaluate: the ranking is empty")
+    ranks = []
+    for ids, document in zip(ranking.ids, relevant):
+        hits = [rank for rank, i in enumerate(ids, start=1) if i >= 0 and corpus[i] == document]  # -1: no result
+        ranks.append(hits[0] if hits else None)
+    return ranks
+
+
+def recall_at_k(ranks: list[int | None], k: int) -> float:
+    """Share of queries whose relevant document is among the first k."""
+    if not ranks:
+        raise ValueError("no queries to evaluate: ranks is empty")
+    check_positive_int(k, "k")
+    return float(np.mean([rank is not None and rank <= k for rank in ranks]))
+
+
+def mrr_at_k(ranks: list[int | None], k: int) -> float:
+    """Mean of 1/rank of the relevant document, counting 0 where it is not among the first k."""
+    if not ranks:
+        raise ValueError("no queries to evaluate: ranks is empty")
+    check_positive_int(k, "k")
+    return float(np.mean([1 / rank if rank is not None and rank <= k else 0.0 for rank in ranks]))
+
+
+def ranking_metrics(ranking: Ranking, corpus: list[str], relevant: list[str], ks=(1, 5, 10)) -> dict[str, float]:
+    """Recall@k for each k of ``ks`` and MRR@max(ks): the columns of the results tables."""
+    ranks = relevant_ranks(ranking, corpus, relevant)
+    if not ks:
+        raise ValueError("ks is empty: give at least one k")
+    for k in ks:
+        check_positive_int(k, f"each k of ks={ks!r}")
+    metrics = {f"recall@{k}": recall_at_k(ranks, k) for k in ks}
+    metrics[f"mrr@{max(ks)}"] = mrr_at_k(ranks, max(ks))
+    return metrics
+
+
+def recall_curve(ranking: Ranking, corpus, relevant, depth: int) -> list[float]:
+    """Recall@k for k = 1 .. depth, for the recall-against-k plot."""
+    ranks = relevant_ranks(ranking, corpus, relevant)
+    return [recall_at_k(ranks, k) for k in range(1, depth + 1)]

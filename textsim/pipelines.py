@@ -11,7 +11,7 @@ from transformers.pipelines import PIPELINE_REGISTRY
 
 from .biencoder import SIDES, BiEncoder, tokenize_side
 from .data import LABEL_NAMES
-from .inference import check_max_length, check_pair, check_pairs, check_threshold
+from .checks import check_max_length, check_pair, check_pairs, check_threshold
 
 TASK = "sentence-similarity"
 

@@ -1,11 +1,11 @@
-"""The series' four training recipes, each wired once: the model it starts from, its inputs and its Trainer.
+"""The series' four training recipes (``RECIPES``, in series/profiles.py), each wired once: the model it starts
+from, its inputs and its Trainer.
 
 Notebooks 01 and 02 (cross-encoders) and 03 (the two bi-encoder recipes) build their Trainers here, and so does
 ``python -m textsim.train``, so a run on your own pairs, on one process or many, trains what the notebooks train.
+Every function takes a ``Recipe``; only the command line looks one up by name (``recipe_named``).
 """
 from __future__ import annotations
-
-import dataclasses
 
 from transformers import AutoModelForSequenceClassification, DataCollatorWithPadding, Trainer, set_seed
 
@@ -14,48 +14,13 @@ from .data import LABEL_NAMES
 from .device import pick_device
 from .metrics import trainer_metrics
 from .models import load_pretrained
-from .run import Run
+from .series.profiles import Recipe
+from .series.run import Run
 from .training import tokenize_pairs, training_arguments
 
 
-@dataclasses.dataclass(frozen=True)
-class Recipe:
-    """What differs between the recipes; the results rows name them by ``title``, as the notebooks do."""
-
-    name: str  # python -m textsim.train --recipe NAME
-    job: str  # "cross" or "bi": the base model is Profile.cross_model or Profile.bi_model
-    title: str
-    hyper: str  # Profile fields <hyper>_lr and <hyper>_epochs
-    num_labels: int = 1  # cross-encoders: 2 logits (classification) or 1 score (regression)
-    settings: tuple = ()  # bi-encoders: BiEncoder config fields, as (name, value) pairs
-    part: str = ""  # the notebook's name for this training run (checkpoints, TensorBoard)
-    fixed: tuple | None = None  # (threshold, source) of the fixed cut the notebook reports
-    choose: bool = True  # also report the threshold chosen on validation
-    metric_threshold: float | None = 0.5  # trainer_metrics(threshold): None picks the best cut per evaluation
-
-
-RECIPES = {recipe.name: recipe for recipe in (
-    Recipe("classification", "cross", "cross-encoder (classification)", "cross", num_labels=2,
-           fixed=(0.5, "fixed (argmax of 2 logits)"), choose=False),
-    Recipe("regression", "cross", "cross-encoder (regression)", "cross", fixed=(0.5, "fixed 0.5 (original)")),
-    Recipe("bi-original", "bi", "bi-encoder original recipe (pooler + CosineEmbeddingLoss)", "original_bi",
-           settings=(("pooling", "pooler"), ("loss", "cosine_embedding"), ("margin", 0.3), ("threshold", 0.8)),
-           part="original_recipe", fixed=(0.8, "fixed 0.8 (original)"), metric_threshold=0.8),
-    Recipe("bi-improved", "bi", "bi-encoder improved (mean + contrastive)", "improved_bi",
-           settings=(("pooling", "mean"), ("loss", "contrastive"), ("margin", 0.5)), part="improved",
-           metric_threshold=None),
-)}
-
-
-def recipe_named(name: str) -> Recipe:
-    if name not in RECIPES:
-        raise ValueError(f"unknown recipe {name!r}; choose one of {sorted(RECIPES)}")
-    return RECIPES[name]
-
-
-def load_model(recipe: str, base: str, seed: int):
+def load_model(recipe: Recipe, base: str, seed: int):
     """The recipe's model from the checkpoint ``base``, its new weights seeded: ``(model, new_weight_names)``."""
-    recipe = recipe_named(recipe)
     set_seed(seed)  # the head (and a missing pooler) start from random values: the same ones every run
     if recipe.job == "bi":
         return load_pretrained(BiEncoder, base, **dict(recipe.settings))
@@ -64,9 +29,8 @@ def load_model(recipe: str, base: str, seed: int):
                            **(labels if recipe.num_labels == 2 else {}))
 
 
-def tokenize(recipe: str, splits, tokenizer, max_length: int = 128) -> dict:
+def tokenize(recipe: Recipe, splits, tokenizer, max_length: int = 128) -> dict:
     """Each split as the recipe's model reads it: pairs (float labels for regression) or each side alone."""
-    recipe = recipe_named(recipe)
     if recipe.job == "bi":
         return {name: tokenize_sides(part, tokenizer, max_length) for name, part in splits.items()}
     tokenized = {name: tokenize_pairs(part, tokenizer, max_length) for name, part in splits.items()}
@@ -96,12 +60,10 @@ def cross_encoder_trainer(run: Run, model, tokenizer, tokenized, compute_metrics
     )
 
 
-def bi_encoder_trainer(run: Run, model, tokenizer, tokenized, recipe: str) -> Trainer:
+def bi_encoder_trainer(run: Run, model, tokenizer, tokenized, recipe: Recipe) -> Trainer:
     """Notebook 03: the Trainer of the bi-encoder recipe ``bi-original`` or ``bi-improved``."""
-    recipe = recipe_named(recipe)
-    profile = run.profile
-    args = training_arguments(run, learning_rate=getattr(profile, f"{recipe.hyper}_lr"),
-                              epochs=getattr(profile, f"{recipe.hyper}_epochs"), part=recipe.part,
+    learning_rate, epochs = run.profile.schedule(recipe.hyper)
+    args = training_arguments(run, learning_rate=learning_rate, epochs=epochs, part=recipe.part,
                               remove_unused_columns=False,  # PairCollator reads the _1 / _2 columns itself
                               **launch_overrides())
     return Trainer(model=model, args=args, data_collator=PairCollator(tokenizer),
@@ -118,7 +80,8 @@ def launch_overrides() -> dict:
     return {"use_cpu": pick_device().type == "cpu", "average_tokens_across_devices": False}
 
 
-def recipe_trainer(run: Run, recipe: str, model, tokenizer, tokenized) -> Trainer:
-    if recipe_named(recipe).job == "bi":
+def recipe_trainer(run: Run, recipe: Recipe, model, tokenizer, tokenized) -> Trainer:
+    """The Trainer of any recipe: ``bi_encoder_trainer`` or ``cross_encoder_trainer``."""
+    if recipe.job == "bi":
         return bi_encoder_trainer(run, model, tokenizer, tokenized, recipe)
     return cross_encoder_trainer(run, model, tokenizer, tokenized)

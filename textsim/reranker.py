@@ -15,7 +15,7 @@ import torch
 import torch.nn.functional as F
 from transformers import Trainer
 
-from .inference import check_positive_int
+from .checks import check_positive_int
 from .recipes import launch_overrides
 from .retrieval import VectorIndex
 from .training import training_arguments

@@ -1,7 +1,8 @@
 """Retrieve and rerank (召回排序): a faiss index over bi-encoder vectors, a cross-encoder over the top k.
 
-Taught in notebook 04, whose ``#@save`` cells show ``VectorIndex``, the two rankers and the metrics (Recall@k,
-MRR@k) exactly as written here; the ranking benchmark in ``benchmarks/`` uses ``VectorIndex`` too.
+Taught in notebook 04, whose ``#@save`` cells show ``VectorIndex`` and the two rankers exactly as written here
+(their metrics, Recall@k and MRR@k, are in metrics.py); the ranking benchmark in ``benchmarks/`` uses
+``VectorIndex`` too.
 """
 from __future__ import annotations
 
@@ -13,7 +14,8 @@ import faiss
 import numpy as np
 from tqdm.auto import tqdm
 
-from .inference import check_positive_int, score_pairs, show_progress
+from .checks import check_positive_int, show_progress
+from .inference import score_pairs
 
 
 def distinct_sentences(rows) -> list[str]:
@@ -107,103 +109,5 @@ def cross_encoder_rank(model, tokenizer, corpus, queries, candidates: list[list[
         ids.append([pool[j] for j in order])
         scores.append([float(pool_scores[j]) for j in order])
     return Ranking(ids, scores, 1000 * (time.perf_counter() - start) / len(queries))
-
-
-def relevant_ranks(ranking: Ranking, corpus: list[str], relevant: list[str]) -> list[int | None]:
-    """Rank (1 = first) of each query's relevant document in its ranking; None where it is not in the list."""
-    if len(ranking.ids) != len(relevant):
-        raise ValueError(f"{len(ranking.ids)} rankings but {len(relevant)} relevant documents: give one per query")
-    if not relevant:
-        raise ValueError("no queries to evaluate: the ranking is empty")
-    ranks = []
-    for ids, document in zip(ranking.ids, relevant):
-        hits = [rank for rank, i in enumerate(ids, start=1) if i >= 0 and corpus[i] == document]  # -1: no result
-        ranks.append(hits[0] if hits else None)
-    return ranks
-
-
-def recall_at_k(ranks: list[int | None], k: int) -> float:
-    """Share of queries whose relevant document is among the first k."""
-    if not ranks:
-        raise ValueError("no queries to evaluate: ranks is empty")
-    check_positive_int(k, "k")
-    return float(np.mean([rank is not None and rank <= k for rank in ranks]))
-
-
-def mrr_at_k(ranks: list[int | None], k: int) -> float:
-    """Mean of 1/rank of the relevant document, counting 0 where it is not among the first k."""
-    if not ranks:
-        raise ValueError("no queries to evaluate: ranks is empty")
-    check_positive_int(k, "k")
-    return float(np.mean([1 / rank if rank is not None and rank <= k else 0.0 for rank in ranks]))
-
-
-def ranking_metrics(ranking: Ranking, corpus: list[str], relevant: list[str], ks=(1, 5, 10)) -> dict[str, float]:
-    """Recall@k for each k of ``ks`` and MRR@max(ks): the columns of the results tables."""
-    ranks = relevant_ranks(ranking, corpus, relevant)
-    if not ks:
-        raise ValueError("ks is empty: give at least one k")
-    for k in ks:
-        check_positive_int(k, f"each k of ks={ks!r}")
-    metrics = {f"recall@{k}": recall_at_k(ranks, k) for k in ks}
-    metrics[f"mrr@{max(ks)}"] = mrr_at_k(ranks, max(ks))
-    return metrics
-
-
-def recall_curve(ranking: Ranking, corpus, relevant, depth: int) -> list[float]:
-    """Recall@k for k = 1 .. depth, for the recall-against-k plot."""
-    ranks = relevant_ranks(ranking, corpus, relevant)
-    return [recall_at_k(ranks, k) for k in range(1, depth + 1)]
-
-
-def faiss_latency(dimension: int, sizes, queries: int = 20, seed: int = 0) -> dict[int, float]:
-    """Milliseconds per query of exact search on random unit vectors, for each corpus size."""
-    rng = np.random.default_rng(seed)
-    query_vectors = rng.standard_normal((queries, dimension), dtype=np.float32)
-    faiss.normalize_L2(query_vectors)
-    found = {}
-    for size in sizes:
-        vectors = rng.standard_normal((size, dimension), dtype=np.float32)
-        faiss.normalize_L2(vectors)
-        index = VectorIndex(vectors)
-        index.search(query_vectors[:1], 10)  # warm-up
-        start = time.perf_counter()
-        for vector in query_vectors:  # one query at a time, as a live service would
-            index.search(vector[None, :], 10)
-        found[size] = 1000 * (time.perf_counter() - start) / queries
-        del index, vectors
-    return found
-
-
-def ivf_tradeoff(vectors: np.ndarray, queries: np.ndarray, nprobes, nlist: int | None = None, k: int = 10,
-                 seed: int = 0) -> list[dict]:
-    """Approximate search (``faiss.IndexIVFFlat``: the vectors split into ``nlist`` clusters, by default √N, a
-    query searches the ``nprobe`` nearest) against exact search: for each nprobe, the share of the exact top k it
-    finds and the milliseconds per query, one query at a time (the exact search's own row has nprobe None)."""
-    vectors = np.ascontiguousarray(vectors, dtype=np.float32)
-    nlist = check_positive_int(int(np.sqrt(len(vectors))) if nlist is None else nlist, "nlist")
-    check_positive_int(k, "k")
-    queries = np.ascontiguousarray(queries, dtype=np.float32)
-    exact = VectorIndex(vectors)
-    truth, exact_ms = timed_search(exact.index, queries, k)
-    ivf = faiss.IndexIVFFlat(faiss.IndexFlatIP(vectors.shape[1]), vectors.shape[1], nlist, faiss.METRIC_INNER_PRODUCT)
-    sample = np.random.default_rng(seed).choice(len(vectors), size=min(len(vectors), 50 * nlist), replace=False)
-    ivf.train(vectors[np.sort(sample)])  # k-means on a sample: 50 vectors per cluster are plenty
-    ivf.add(vectors)
-    rows = [{"nprobe": None, "recall_of_exact": 1.0, "ms_per_query": exact_ms}]
-    for nprobe in nprobes:
-        ivf.nprobe = check_positive_int(nprobe, "each nprobe")
-        found, ms = timed_search(ivf, queries, k)
-        overlap = np.mean([len(set(a) & set(b)) / k for a, b in zip(found, truth)])
-        rows.append({"nprobe": nprobe, "recall_of_exact": float(overlap), "ms_per_query": ms})
-    return rows
-
-
-def timed_search(index, queries: np.ndarray, k: int) -> tuple[np.ndarray, float]:
-    """The ids each query finds, one query at a time as a live service would, and the milliseconds per query."""
-    index.search(queries[:1], k)  # warm-up
-    start = time.perf_counter()
-    found = np.vstack([index.search(query[None, :], k)[1] for query in queries])
-    return found, 1000 * (time.perf_counter() - start) / len(queries)
 
 

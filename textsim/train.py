@@ -6,8 +6,8 @@
 
 The data: JSON lines like the tutorial's file, or CSV / TSV with the columns sentence1, sentence2, label; bad
 rows raise the same errors as the notebooks' (file and line). The seeded 80/10/10 split and the profile's limits
-are those of ``load_splits``, and the model, inputs and Trainer come from ``textsim.recipes``, which the notebooks
-use too. Under torchrun or accelerate launch the Trainer trains with DDP (gloo on the CPU, NCCL on CUDA): every
+are those of ``load_splits``; the model, inputs and Trainer come from ``textsim.recipes`` and the evaluation and
+saving from ``textsim.evaluation``, which the notebooks use too. Under torchrun or accelerate launch the Trainer trains with DDP (gloo on the CPU, NCCL on CUDA): every
 process splits the data the same way, each trains on its own share of each step's batches, and only the first
 process saves the model (``save_pretrained``, with the tokenizer) and the results file.
 """
@@ -18,21 +18,19 @@ import os
 import sys
 from pathlib import Path
 
-import numpy as np
 from transformers import AutoTokenizer
 
-from .config import PROJECT_ROOT, ModelNotFoundError, load_profile, project_relative, quiet_logs, resolve_model
 from .data import DataError, load_splits
 from .device import describe, pick_device
-from .metrics import best_threshold, classification_metrics, majority_baseline, metrics_at
-from .models import ModelLoadError
-from .recipes import RECIPES, Recipe, load_model, recipe_trainer, tokenize
-from .results import deferred_interrupts, metric_row, replace_folder
-from .run import Run
-from .launch_record import FirstBatch
-from .training import timed_predict, timed_train
-
-CHOSEN = "validation (max accuracy)"
+from .evaluation import result_rows, save_trained, split_scores
+from .metrics import majority_baseline
+from .models import ModelLoadError, ModelNotFoundError, resolve_model
+from .recipes import load_model, recipe_trainer, tokenize
+from .series.launch_record import FirstBatch
+from .series.profiles import PROJECT_ROOT, RECIPES, Recipe, load_profile, project_relative, recipe_named
+from .series.results import deferred_interrupts
+from .series.run import Run, quiet_logs
+from .training import timed_train
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -107,7 +105,7 @@ def load_base(recipe: Recipe, base: str, seed: int):
     checkpoint = resolve_model(base)
     try:
         tokenizer = AutoTokenizer.from_pretrained(checkpoint)
-        model, _ = load_model(recipe.name, checkpoint, seed)
+        model, _ = load_model(recipe, checkpoint, seed)
     except (OSError, ValueError) as error:  # no tokenizer files, a corrupt config.json, unreadable weights
         raise ModelLoadError(f"--model {base}: cannot load a tokenizer and model from it ({one_line(error)})") \
             from None
@@ -118,28 +116,28 @@ def train(args: argparse.Namespace, stage: Stage | None = None) -> dict:
     """Train ``args.recipe`` and evaluate it; the first process saves the model and writes the results."""
     stage = stage or Stage()
     quiet_logs()
-    recipe = RECIPES[args.recipe]
-    profile = load_profile(args.profile, **{f"{recipe.job}_model": args.model})
-    base = getattr(profile, f"{recipe.job}_model")
+    recipe = recipe_named(args.recipe)
+    profile = load_profile(args.profile, args.model, jobs=(recipe.job,))
     data = args.data.expanduser().resolve() if args.data else None
     stage.now = "reading the data"
     splits = load_splits(profile, data)
-    run = Run(profile, f"train_{recipe.name}", check_out(args.out), data)
+    run = Run(profile, recipe.command_run, check_out(args.out), data)
     stage.now = "loading the base model"
-    tokenizer, model = load_base(recipe, base, profile.seed)
-    tokenized = tokenize(recipe.name, splits, tokenizer, profile.max_length)
-    trainer = recipe_trainer(run, recipe.name, model, tokenizer, tokenized)
+    tokenizer, model = load_base(recipe, profile.model_for(recipe.job), profile.seed)
+    tokenized = tokenize(recipe, splits, tokenizer, profile.max_length)
+    trainer = recipe_trainer(run, recipe, model, tokenizer, tokenized)
     recorder = FirstBatch.attach(trainer) if args.record_ranks else None
     stage.now = "training"
     seconds = timed_train(trainer)
     stage.now = "evaluating"
-    scores, pairs_per_second = score_splits(recipe, trainer, tokenizer, splits, tokenized, profile.max_length)
-    rows, validation, chosen = result_rows(recipe, scores, seconds, pairs_per_second)
+    scores, pairs_per_second = split_scores(recipe, trainer, tokenizer, splits, tokenized, profile.max_length)
+    speed = {"eval_pairs_per_second": round(pairs_per_second, 1)} if pairs_per_second else {}
+    rows, validation, chosen = result_rows(recipe, scores, train_seconds=round(seconds, 1), **speed)
     main_process = trainer.is_world_process_zero()
     if main_process:
         stage.now = "saving"
         with deferred_interrupts():  # a Ctrl-C now waits: the model and its results are written together
-            folder = save(recipe, trainer, tokenizer, run, chosen)
+            folder = save_trained(recipe, trainer.model, tokenizer, run.model_dir(), profile.max_length, chosen)
             path = run.write_results(describe(pick_device()), splits, rows=rows, validation=validation,
                                      recipe=recipe.name, processes=trainer.args.world_size,
                                      majority_baseline=majority_baseline(splits["test"]["label"]))
@@ -151,75 +149,6 @@ def train(args: argparse.Namespace, stage: Stage | None = None) -> dict:
     if recorder:
         recorder.write(trainer, splits, saved=main_process)
     return {"rows": rows, "validation": validation}
-
-
-def score_splits(recipe: Recipe, trainer, tokenizer, splits, tokenized, max_length: int):
-    """``{split: (scores, labels)}`` for validation and test, and the test pairs scored per second (cross only).
-
-    Cross-encoders: ``trainer.predict`` on every process (it gathers the shares); their labels come from
-    ``label_ids``, since length grouping reorders the pairs. Classification's score is l1 - l0, so that
-    ``score > 0`` is exactly notebook 01's argmax. Bi-encoders: the cosines of ``pair_cosines``, in dataset order.
-    """
-    found, speed = {}, None
-    for name in ("validation", "test"):
-        if recipe.job == "bi":
-            from .biencoder import pair_cosines
-
-            found[name] = (pair_cosines(trainer.model, tokenizer, splits[name], max_length=max_length),
-                           np.asarray(splits[name]["label"], dtype=int))
-            continue
-        output, speed = timed_predict(trainer, tokenized[name])
-        logits = output.predictions[0] if isinstance(output.predictions, tuple) else output.predictions
-        score = logits[:, 1] - logits[:, 0] if logits.shape[-1] == 2 else logits.reshape(-1)
-        found[name] = (score, np.asarray(output.label_ids).reshape(-1).astype(int))
-    return found, speed
-
-
-def result_rows(recipe: Recipe, scores: dict, seconds: float, pairs_per_second: float | None):
-    """The notebook's rows for this recipe (test metrics at each threshold it reports), the validation metrics at
-    those thresholds, and the threshold chosen on validation (None when the recipe chooses none)."""
-    (val, val_labels), (test, test_labels) = scores["validation"], scores["test"]
-    cuts = [recipe.fixed] if recipe.fixed else []
-    chosen = best_threshold(val, val_labels) if recipe.choose else None
-    if chosen is not None:
-        cuts.append((chosen, CHOSEN))
-    extra = {"train_seconds": round(seconds, 1)}
-    if pairs_per_second:
-        extra["eval_pairs_per_second"] = round(pairs_per_second, 1)
-    rows, validation = [], {}
-    for cut, source in cuts:
-        metrics = metrics_for(recipe, test, test_labels, cut)
-        rows.append(metric_row(recipe.title, metrics, cut, source, pairs=len(test_labels), **extra))
-        validation[source] = metrics_for(recipe, val, val_labels, cut)
-    return rows, validation, chosen
-
-
-def metrics_for(recipe: Recipe, scores, labels, cut: float) -> dict:
-    if recipe.num_labels == 2:  # the argmax of two logits: 相似 when l1 > l0, whatever the reported 0.5
-        return classification_metrics(labels, scores > 0)
-    return metrics_at(scores, labels, cut)
-
-
-def save(recipe: Recipe, trainer, tokenizer, run: Run, chosen: float | None) -> Path:
-    """Save the model as its notebook does (config.threshold = the validation threshold where one is chosen),
-    through a temporary folder that replaces the model folder only when complete (``replace_folder``)."""
-    model = trainer.model
-    if chosen is not None:
-        model.config.threshold = chosen
-
-    def write(folder: Path) -> None:
-        if recipe.job == "bi":  # notebook 03: also a sentence-transformers folder
-            from .export import save_for_sentence_transformers
-
-            save_for_sentence_transformers(model, tokenizer, folder, max_length=run.profile.max_length)
-            return
-        trainer.save_model(str(folder))  # save_pretrained, and the tokenizer (processing_class)
-        if recipe.num_labels == 1:  # notebook 02: also a CrossEncoder folder (no sigmoid)
-            from .export import save_for_cross_encoder
-
-            save_for_cross_encoder(model, tokenizer, folder, max_length=run.profile.max_length)
-
-    return replace_folder(run.model_dir(), write)
 
 
 if __name__ == "__main__":

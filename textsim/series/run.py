@@ -11,25 +11,19 @@ import platform
 from datetime import datetime, timezone
 from pathlib import Path
 
-from .config import PROJECT_ROOT, Profile, load_profile
+from .profiles import PROJECT_ROOT, RECIPES, Profile, load_profile, project_relative
 from .results import library_versions, read_json, write_json
 
 # The series, in the order it is read and run.
 NOTEBOOKS = ("01_cross_encoder_classification", "02_cross_encoder_regression", "03_bi_encoder",
              "04_retrieve_and_rerank")
 # The models a notebook saves for later notebooks: name -> (notebook, sub-folder of its model folder).
-TRAINED_MODELS = {
-    "cross_encoder": ("01_cross_encoder_classification", ""),
-    "regression": ("02_cross_encoder_regression", ""),
-    "bi_encoder_original": ("03_bi_encoder", "original_recipe"),
-    "bi_encoder_improved": ("03_bi_encoder", "improved"),
-}
-# The base models a notebook starts from: "cross" is Profile.cross_model, "bi" is Profile.bi_model.
-JOBS = {"01_cross_encoder_classification": ("cross",), "02_cross_encoder_regression": ("cross",),
-        "03_bi_encoder": ("bi",), "04_retrieve_and_rerank": ("bi", "cross"),
-        # python -m textsim.train --recipe ...
-        "train_classification": ("cross",), "train_regression": ("cross",), "train_bi-original": ("bi",),
-        "train_bi-improved": ("bi",)}
+TRAINED_MODELS = {recipe.saved_as: (recipe.notebook, recipe.part) for recipe in RECIPES.values()}
+# The jobs whose base models a run starts from: each recipe's notebook and its training command, and notebook 04
+# (its retriever and the rerankers it trains).
+JOBS = {**{recipe.notebook: (recipe.job,) for recipe in RECIPES.values()},
+        **{recipe.command_run: (recipe.job,) for recipe in RECIPES.values()},
+        "04_retrieve_and_rerank": ("bi", "cross")}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -44,7 +38,7 @@ class Run:
     @property
     def model(self) -> str:
         """The base model this notebook trains (04: its retriever's and its reranker's)."""
-        models = [getattr(self.profile, f"{job}_model") for job in JOBS.get(self._own(), ("cross", "bi"))]
+        models = [self.profile.model_for(job) for job in JOBS.get(self._own(), ("cross", "bi"))]
         return " + ".join(dict.fromkeys(models))
 
     @property
@@ -124,10 +118,7 @@ class Run:
 
     def relative(self, path) -> str:
         """``path`` relative to the project when it lies inside it: no machine paths in outputs."""
-        try:
-            return Path(path).resolve().relative_to(self.root.resolve()).as_posix()
-        except ValueError:
-            return str(path)
+        return project_relative(path, self.root)
 
     def describe(self) -> str:
         p = self.profile
@@ -145,14 +136,15 @@ class Run:
 
 
 def start_run(notebook: str, profile: str | None = None, model: str | None = None, data=None,
-              root: Path | None = None) -> Run:
+              root: Path | None = None, cross_model: str | None = None, bi_model: str | None = None) -> Run:
     """The run of a notebook from its ``parameters`` cell: ``PROFILE`` (None: ``$TEXTSIM_PROFILE``, else
     ``local``), ``MODEL`` (None: the profile's model for this notebook's job, or the environment's, see
-    ``load_profile``; given: the base model of this notebook's job) and ``DATA`` (None: the tutorial's pairs)."""
+    ``load_profile``; given: the base model of this notebook's job; notebook 04 names each job's model by
+    ``cross_model`` and ``bi_model``) and ``DATA`` (None: the tutorial's pairs)."""
     if not notebook or not isinstance(notebook, str):
         raise ValueError(f"notebook must be a notebook's name such as {NOTEBOOKS[0]!r}, got {notebook!r}")
     jobs = JOBS.get(notebook, ("cross", "bi"))
-    chosen = load_profile(profile, **{f"{job}_model": model for job in jobs})
+    chosen = load_profile(profile, model, cross_model=cross_model, bi_model=bi_model, jobs=jobs)
     return Run(chosen, notebook, root or PROJECT_ROOT, Path(data).expanduser().resolve() if data else None)
 
 
@@ -160,3 +152,13 @@ def trained_model_entry(name: str) -> tuple[str, str]:
     if name not in TRAINED_MODELS:
         raise ValueError(f"unknown trained model {name!r}; the series saves {sorted(TRAINED_MODELS)}")
     return TRAINED_MODELS[name]
+
+
+def quiet_logs() -> None:
+    """Hide library progress bars and load reports, so a notebook shows what it teaches."""
+    import datasets
+    import transformers
+
+    datasets.disable_progress_bars()
+    transformers.logging.set_verbosity_error()
+    transformers.logging.disable_progress_bar()  # "Loading weights", "Writing model shards"; not the Trainer's

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
 SAVE = re.compile(r"^#@save (textsim/\w+\.py)\s*$")
 # Machine paths, warnings, tracebacks, raw Trainer log dicts and the text of unrendered progress widgets.
@@ -34,9 +34,10 @@ def python_only(text: str) -> str:
 
 
 def definitions(text: str) -> dict[str, str]:
-    tree = ast.parse(text)
-    return {node.name: ast.get_source_segment(text, node) for node in tree.body
-            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))}
+    """Each top-level def / class with its decorators, as written."""
+    lines = text.splitlines()
+    return {node.name: "\n".join(lines[min([node.lineno] + [d.lineno for d in node.decorator_list]) - 1:node.end_lineno])
+            for node in ast.parse(text).body if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))}
 
 
 def saved_cells(path: Path) -> list[tuple[str, str]]:
@@ -111,3 +112,12 @@ def test_the_checks_catch_what_they_look_for():
     assert ABSOLUTE_PATH.search(texts[0]) and NOISE.search(texts[1]) and NOISE.search(texts[2])
     assert not ABSOLUTE_PATH.search("models/local/01 and 3/4 of the pairs") and not NOISE.search("accuracy 0.837")
     assert definitions("import x\n\ndef f(a):\n    return a\n") == {"f": "def f(a):\n    return a"}
+    assert definitions("@torch.inference_mode()\ndef f(a):\n    return a\n") == {
+        "f": "@torch.inference_mode()\ndef f(a):\n    return a"}  # a dropped decorator is a difference
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_notebook_closes_with_the_machine_it_ran_on(path):
+    heading, last = cells(path, "markdown")[-1], cells(path)[-1]
+    assert source(heading).startswith("## 本篇运行环境"), f"{path.name}: end with a '## 本篇运行环境' section"
+    assert "cpu_name()" in source(last) and "speed_flags()" in source(last) and "library_versions()" in source(last)

@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from textsim.summary import README_END, README_START
+from textsim.series.summary import README_END, README_START
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 CODE_BLOCK = re.compile(r"```.*?```", re.DOTALL)
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
 

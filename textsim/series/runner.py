@@ -1,16 +1,15 @@
 """``make run`` / ``make publish``: execute the notebooks headless with papermill, then summarise their results.
 
-    python -m textsim.report run --profile local [--publish] notebooks/*.ipynb
-    python -m textsim.report summary --profile local   # only (re)write results/<profile>/summary.{json,md}
-    python -m textsim.report readme --profile local    # copy that summary into README.md
+    python -m textsim.series.runner run --profile local [--publish] notebooks/*.ipynb
+    python -m textsim.series.runner summary --profile local   # only (re)write results/<profile>/summary.{json,md}
+    python -m textsim.series.runner readme --profile local    # copy that summary into README.md
 
-papermill injects the profile's name and model into each notebook's ``parameters`` cell (``PROFILE``, ``MODEL``):
-no environment variable carries them. ``results/<profile>/`` changes only when every notebook succeeds: after a
+papermill injects the profile's name and models into each notebook's ``parameters`` cell (``PROFILE``, and
+``MODEL``, or ``CROSS_MODEL`` and ``BI_MODEL`` for notebook 04): no environment variable carries them. ``results/<profile>/`` changes only when every notebook succeeds: after a
 failure or Ctrl-C its files are put back as they were, and the executed copies (the failing one included) stay in
 ``results/<profile>/executed/``. ``--publish`` then copies the executed
 notebooks over the committed ones and rewrites the README's results block, all at the very end.
-Notebook 04 uses ``execute_notebook`` to train the models it needs when notebooks 01 and 03 have not run; the
-summary and the README block are written by ``textsim.summary``.
+The summary and the README block are written by ``textsim.series.summary``.
 """
 from __future__ import annotations
 
@@ -23,7 +22,8 @@ from pathlib import Path
 
 import nbformat
 
-from .config import ModelNotFoundError, Profile, absolute_model_path, load_profile, project_relative, resolve_model
+from ..models import ModelNotFoundError, absolute_model_path, resolve_model
+from .profiles import Profile, load_profile, project_relative
 from .results import ResultsError, deferred_interrupts
 from .run import JOBS, Run
 from .summary import previous_minutes, update_readme, write_atomically, write_summary
@@ -62,12 +62,14 @@ def execute_notebook(source: Path, target: Path, profile: Profile, timeout: int 
 
 def notebook_parameters(notebook: str, profile: Profile, data: Path | None = None) -> dict:
     """The values papermill puts after a notebook's ``parameters`` cell: ``PROFILE``; ``MODEL``, the base model of
-    the notebook's job when it has one (04 uses two: it reads them from the profile by name, or from the
-    environment); ``DATA`` when a pairs file is given. Paths are made absolute: kernels run elsewhere."""
-    models = {getattr(profile, f"{job}_model") for job in JOBS.get(notebook, ("cross", "bi"))}
+    the notebook's job, or for a notebook of two jobs (04) ``CROSS_MODEL`` and ``BI_MODEL``; ``DATA`` when a pairs
+    file is given. Paths are made absolute: kernels run elsewhere."""
+    jobs = JOBS.get(notebook, ("cross", "bi"))
     parameters = {"PROFILE": profile.name}
-    if len(models) == 1:
-        parameters["MODEL"] = absolute_model_path(models.pop())
+    if len(jobs) == 1:
+        parameters["MODEL"] = absolute_model_path(profile.model_for(jobs[0]))
+    else:
+        parameters.update({f"{job.upper()}_MODEL": absolute_model_path(profile.model_for(job)) for job in jobs})
     if data is not None:
         parameters["DATA"] = str(Path(data).expanduser().resolve())
     return parameters
@@ -94,12 +96,12 @@ def run(notebooks: list[str], profile: Profile, publish: bool = False, root: Pat
         failed = execute_all(sources, executed, profile, minutes, data)
     except KeyboardInterrupt:
         before.restore()
-        print(f"Interrupted: {shown(series.results_dir)}, the notebooks and README are left as they were.")
+        print(f"Interrupted: {project_relative(series.results_dir)}, the notebooks and README are left as they were.")
         return 130
     if failed:
         before.restore()
-        print(f"{len(failed)} notebook(s) FAILED ({', '.join(failed)}): {shown(series.results_dir)}, the "
-              f"notebooks and README are left as they were; executed copies are in {shown(executed)}.")
+        print(f"{len(failed)} notebook(s) FAILED ({', '.join(failed)}): {project_relative(series.results_dir)}, the "
+              f"notebooks and README are left as they were; executed copies are in {project_relative(executed)}.")
         return 1
     with deferred_interrupts():
         summary = write_summary(series, minutes=minutes)
@@ -107,7 +109,7 @@ def run(notebooks: list[str], profile: Profile, publish: bool = False, root: Pat
             for source in sources:
                 write_atomically(source, nbformat.writes(published(nbformat.read(executed / source.name, 4))))
             update_readme(series)
-    print(f"Notebooks: {sum(minutes.values()):.1f} min in all. Summary: {shown(summary)}"
+    print(f"Notebooks: {sum(minutes.values()):.1f} min in all. Summary: {project_relative(summary)}"
           + ("; notebooks and README published." if publish else "."))
     return 0
 
@@ -178,17 +180,12 @@ class FileSnapshot:
                 write_atomically(self.folder / name, data)
 
 
-def shown(path: Path) -> str:
-    """A path relative to the project when it lies inside it (no machine paths in logs)."""
-    return project_relative(path)
-
-
 def _stop(signum, frame):
     raise KeyboardInterrupt
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m textsim.report", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m textsim.series.runner", description=__doc__.splitlines()[0])
     parser.add_argument("command", choices=["run", "summary", "readme"])
     parser.add_argument("notebooks", nargs="*", help="for run: the notebooks to execute, in order")
     parser.add_argument("--profile", help="smoke | local | paper (default: $TEXTSIM_PROFILE, else local)")

@@ -1,10 +1,10 @@
-"""The report: ``bench.json`` (every repetition) and ``bench.md`` (one table per section)."""
+"""The speed report: ``bench.json`` (every repetition), ``bench.md`` (one table per section) and the table of docs/speed.md."""
 from __future__ import annotations
 
 from pathlib import Path
 
-from textsim.config import PROJECT_ROOT
-from textsim.results import replace_block, write_atomically, write_json
+from textsim.series.profiles import PROJECT_ROOT
+from textsim.series.results import replace_block, write_atomically, write_json
 
 from . import timing
 

@@ -14,7 +14,7 @@ import signal
 from importlib.metadata import version
 from pathlib import Path
 
-from .metrics import wilson_interval
+from ..metrics import wilson_interval
 
 LIBRARIES = ("torch", "transformers", "datasets", "scikit-learn", "faiss-cpu", "numpy")
 

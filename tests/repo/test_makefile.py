@@ -11,7 +11,7 @@ from packaging.requirements import Requirement
 from packaging.specifiers import SpecifierSet
 from packaging.utils import canonicalize_name
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 pytestmark = pytest.mark.skipif(shutil.which("make") is None, reason="make is not installed")
 
@@ -32,23 +32,23 @@ def recipe_line(output: str, marker: str) -> str:
 
 @pytest.mark.parametrize("target", ["run", "publish"])
 def test_run_and_publish_follow_textsim_profile(target):
-    line = recipe_line(dry_run(target, TEXTSIM_PROFILE="smoke"), "textsim.report run")
+    line = recipe_line(dry_run(target, TEXTSIM_PROFILE="smoke"), "textsim.series.runner run")
     assert "--profile smoke" in line and "local" not in line
 
 
 @pytest.mark.parametrize("target", ["run", "publish"])
 def test_profile_variable_beats_textsim_profile_and_defaults_to_local(target):
     assert "--profile paper" in recipe_line(dry_run(target, "PROFILE=paper", TEXTSIM_PROFILE="smoke"),
-                                            "textsim.report run")
-    assert "--profile local" in recipe_line(dry_run(target), "textsim.report run")
+                                            "textsim.series.runner run")
+    assert "--profile local" in recipe_line(dry_run(target), "textsim.series.runner run")
 
 
 def test_only_the_paper_profile_may_reach_the_hub():
-    assert "HF_HUB_OFFLINE=1 " in recipe_line(dry_run("run"), "textsim.report run")
-    assert "HF_HUB_OFFLINE=0 " in recipe_line(dry_run("run", "PROFILE=paper"), "textsim.report run")
+    assert "HF_HUB_OFFLINE=1 " in recipe_line(dry_run("run"), "textsim.series.runner run")
+    assert "HF_HUB_OFFLINE=0 " in recipe_line(dry_run("run", "PROFILE=paper"), "textsim.series.runner run")
     # A user who has the model cached may still keep the paper profile offline.
     assert "HF_HUB_OFFLINE=1 " in recipe_line(dry_run("run", "PROFILE=paper", HF_HUB_OFFLINE="1"),
-                                              "textsim.report run")
+                                              "textsim.series.runner run")
     assert "HF_HUB_OFFLINE=1 " in recipe_line(dry_run("test", TEXTSIM_PROFILE="paper"), "pytest")
 
 

@@ -1,6 +1,6 @@
 """Which offline base model makes the better cross-encoder: albert-tiny-chinese against m3e-small.
 
-``python -m benchmarks.base_models`` trains notebook 01's classifier and notebook 02's regression model on each base
+``python -m experiments.base_models`` trains notebook 01's classifier and notebook 02's regression model on each base
 model with the ``local`` recipe (the same code path: ``tokenize_pairs``, ``load_pretrained``,
 ``training_arguments``, ``trainer_metrics``), once per training seed (initialisation and batch order; the data split
 stays the profile's), and scores each classifier as the reranker of notebook 04 (the improved bi-encoder's top
@@ -20,9 +20,10 @@ from transformers import (AutoModelForSequenceClassification, AutoTokenizer, Dat
 import textsim
 from textsim import retrieval
 from textsim.biencoder import BiEncoder
+from textsim.metrics import ranking_metrics
 from textsim.models import load_pretrained
-from textsim.results import read_json, replace_block, write_json
-from textsim.run import Run
+from textsim.series.results import read_json, replace_block, write_json
+from textsim.series.run import Run
 from textsim.training import tokenize_pairs, training_arguments
 
 MODELS = ("albert-tiny-chinese", "m3e-small")
@@ -32,7 +33,7 @@ FILE = "base_models.json"
 
 
 def parse_args(argv=None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m benchmarks.base_models", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m experiments.base_models", description=__doc__.splitlines()[0])
     parser.add_argument("--models", nargs="+", default=list(MODELS))
     parser.add_argument("--jobs", nargs="+", choices=JOBS, default=list(JOBS))
     parser.add_argument("--seeds", nargs="+", type=int, default=list(SEEDS))
@@ -92,7 +93,7 @@ def rerank_metrics(run: Run, splits, trainer: Trainer, tokenizer) -> dict:
     index = retrieval.VectorIndex(bi.encode(corpus, bi_tokenizer))
     retrieved = retrieval.bi_encoder_search(bi, bi_tokenizer, index, corpus, queries, p.rerank_k)
     reranked = retrieval.cross_encoder_rank(trainer.model.eval(), tokenizer, corpus, queries, retrieved.ids, 10)
-    metrics = retrieval.ranking_metrics(reranked, corpus, relevant)
+    metrics = ranking_metrics(reranked, corpus, relevant)
     return {f"rerank_{name}": value for name, value in metrics.items()} | {"rerank_queries": len(queries)}
 
 
@@ -149,7 +150,7 @@ def main(argv=None) -> None:
                 if job == "classification":
                     row |= rerank_metrics(run, splits, trainer, trainer.processing_class)
                 record = read_json(path) if path.is_file() else {"profile": run.profile.name, "rows": []}
-                record["rows"].append(row | {"source": "python -m benchmarks.base_models",
+                record["rows"].append(row | {"source": "python -m experiments.base_models",
                                              "device": textsim.describe(trainer.args.device)})
                 write_json(path, record)
                 print({k: row[k] for k in ("model", "job", "seed", "validation_accuracy", "test_accuracy")},
