@@ -1,4 +1,4 @@
-"""The speed report: ``bench.json`` (every repetition), ``bench.md`` (one table per section) and the table of docs/speed.md."""
+"""The speed report: ``bench.json`` (every repetition), ``bench.md`` (one table per section), docs/speed.md's table."""
 from __future__ import annotations
 
 from pathlib import Path

@@ -201,7 +201,8 @@ def test_main_with_a_relative_model_folder_leaves_the_environment_alone(main_wor
     before = dict(os.environ)
     assert runner.main(["run", "--profile", "unit", *option, *map(str, sources)]) == 0
     assert dict(os.environ) == before
-    assert [(p.cross_model, p.bi_model) for p in profiles] == [("mine", "mine")] * 2  # made absolute where it is injected (test above)
+    # made absolute where it is injected (the test above)
+    assert [(p.cross_model, p.bi_model) for p in profiles] == [("mine", "mine")] * 2
     calls = fake_papermill(monkeypatch)
     real_execute(sources[0], tmp_path / "out.ipynb", profiles[0])
     assert calls[0]["parameters"]["MODEL"] == str(folder)

@@ -7,9 +7,10 @@
 The data: JSON lines like the tutorial's file, or CSV / TSV with the columns sentence1, sentence2, label; bad
 rows raise the same errors as the notebooks' (file and line). The seeded 80/10/10 split and the profile's limits
 are those of ``load_splits``; the model, inputs and Trainer come from ``textsim.recipes`` and the evaluation and
-saving from ``textsim.evaluation``, which the notebooks use too. Under torchrun or accelerate launch the Trainer trains with DDP (gloo on the CPU, NCCL on CUDA): every
-process splits the data the same way, each trains on its own share of each step's batches, and only the first
-process saves the model (``save_pretrained``, with the tokenizer) and the results file.
+saving from ``textsim.evaluation``, which the notebooks use too. Under torchrun or accelerate launch the Trainer
+trains with DDP (gloo on the CPU, NCCL on CUDA): every process splits the data the same way, each trains on its own
+share of each step's batches, and only the first process saves the model (``save_pretrained``, with the tokenizer)
+and the results file.
 """
 from __future__ import annotations
 

@@ -128,3 +128,13 @@ def test_pyproject_declares_the_pinned_packages_with_lower_bounds_the_pins_meet(
     # numpy 2.4.6, scikit-learn 1.9.1 and transformers 5.24 need Python 3.11+.
     python = SpecifierSet(project["requires-python"])
     assert python.contains("3.11.0") and not python.contains("3.10.12")
+
+
+def test_pyproject_ships_every_package_of_textsim():
+    """``packages`` is an explicit list: a new sub-package must be named there, or an installed textsim lacks it."""
+    import tomllib
+
+    pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    found = {path.parent.relative_to(ROOT).as_posix().replace("/", ".")
+             for path in (ROOT / "textsim").rglob("__init__.py")}
+    assert set(pyproject["tool"]["setuptools"]["packages"]) == found

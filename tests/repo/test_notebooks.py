@@ -36,8 +36,10 @@ def python_only(text: str) -> str:
 def definitions(text: str) -> dict[str, str]:
     """Each top-level def / class with its decorators, as written."""
     lines = text.splitlines()
+    nodes = [node for node in ast.parse(text).body
+             if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))]
     return {node.name: "\n".join(lines[min([node.lineno] + [d.lineno for d in node.decorator_list]) - 1:node.end_lineno])
-            for node in ast.parse(text).body if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))}
+            for node in nodes}
 
 
 def saved_cells(path: Path) -> list[tuple[str, str]]:

@@ -5,11 +5,11 @@
     python -m textsim.series.runner readme --profile local    # copy that summary into README.md
 
 papermill injects the profile's name and models into each notebook's ``parameters`` cell (``PROFILE``, and
-``MODEL``, or ``CROSS_MODEL`` and ``BI_MODEL`` for notebook 04): no environment variable carries them. ``results/<profile>/`` changes only when every notebook succeeds: after a
-failure or Ctrl-C its files are put back as they were, and the executed copies (the failing one included) stay in
-``results/<profile>/executed/``. ``--publish`` then copies the executed
-notebooks over the committed ones and rewrites the README's results block, all at the very end.
-The summary and the README block are written by ``textsim.series.summary``.
+``MODEL``, or ``CROSS_MODEL`` and ``BI_MODEL`` for notebook 04): no environment variable carries them.
+``results/<profile>/`` changes only when every notebook succeeds: after a failure or Ctrl-C its files are put back
+as they were, and the executed copies (the failing one included) stay in ``results/<profile>/executed/``.
+``--publish`` then copies the executed notebooks over the committed ones and rewrites the README's results block,
+all at the very end. The summary and the README block are written by ``textsim.series.summary``.
 """
 from __future__ import annotations
 

@@ -1,8 +1,8 @@
 """The results summary of a profile and the README's results block, made from the notebooks' results files.
 
 ``make run`` writes ``results/<profile>/summary.{json,md}`` with ``write_summary``; ``make publish`` copies the table
-into the README between two markers with ``update_readme``. ``tests/test_summary.py`` checks that the committed
-README, summary.md and summary.json agree.
+into the README between two markers with ``update_readme``. ``tests/repo/test_committed_results.py`` checks that
+the committed README, summary.md and summary.json agree.
 """
 from __future__ import annotations
 
