@@ -4,8 +4,8 @@
 model with the ``local`` recipe (the same code path: ``tokenize_pairs``, ``load_pretrained``,
 ``training_arguments``, ``trainer_metrics``), once per training seed (initialisation and batch order; the data split
 stays the profile's), and scores each classifier as the reranker of notebook 04 (the improved bi-encoder's top
-``rerank_k`` for the test queries). Each run appends one row to ``results/local/base_models.json``; notebook 01 shows
-the table (section 3) and the profiles' ``cross_model`` follows its validation accuracy. About 5 minutes per
+``rerank_k`` for the test queries). Each run appends one row to ``results/local/base_models.json``; docs/models.md shows
+the table and the profiles' ``cross_model`` follows its validation accuracy. About 5 minutes per
 albert-tiny run and 9 per m3e-small run on 2 CPU cores: run it in the background.
 """
 from __future__ import annotations

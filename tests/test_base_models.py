@@ -1,4 +1,4 @@
-"""experiments/base_models.py: the comparison of base models behind notebook 01's section 3 and docs/models.md."""
+"""experiments/base_models.py: the comparison of base models behind docs/models.md."""
 
 import pytest
 from scipy import stats

@@ -3,8 +3,9 @@ import numpy as np
 import pytest
 
 from textsim.inference import score_pairs
-from textsim.retrieval import (Ranking, VectorIndex, bi_encoder_search, cap_corpus, cross_encoder_rank,
-                               distinct_sentences, positive_queries)
+from textsim.retrieval import (Ranking, RetrievalTask, VectorIndex, bi_encoder_search, cap_corpus,
+                               cross_encoder_rank, distinct_sentences, positive_queries, retrieval_task,
+                               search_latency)
 
 CORPUS = ["今天天气很好", "我喜欢吃苹果", "你在哪里", "这是一个测试句子", "小时候动画片", "想买台新电脑"]
 
@@ -151,3 +152,28 @@ def test_cross_encoder_rank_progress_bar_over_the_queries(tiny_cross_encoder, to
                        progress=progress)
     err = capsys.readouterr().err
     assert ("0/2 [" in err) == shown and "/3 [" not in err  # 2 queries; no bar for a pool of 3
+
+
+# --- the task of notebooks 04 and 05, and live latency -----------------------------------------------------------
+
+def test_retrieval_task_queries_are_the_similar_pairs_and_the_corpus_keeps_their_answers():
+    rows = [{"sentence1": f"q{i}", "sentence2": f"d{i}", "label": i % 2} for i in range(12)]
+    splits = {"test": rows[:4], "validation": rows[4:8], "train": rows[8:]}
+    task = retrieval_task(rows, splits, max_corpus=6, seed=0)
+    assert isinstance(task, RetrievalTask)
+    assert (task.queries, task.relevant) == (["q1", "q3"], ["d1", "d3"])
+    assert (task.val_queries, task.val_relevant) == (["q5", "q7"], ["d5", "d7"])
+    assert len(task.corpus) == 6 and {"d1", "d3", "d5", "d7"} <= set(task.corpus)
+    assert retrieval_task(rows, splits).corpus == distinct_sentences(rows)  # no cap: every sentence
+
+
+def test_search_latency_encodes_each_query_alone(tiny_biencoder, tokenizer, index, monkeypatch):
+    batches = []
+    encode = tiny_biencoder.encode
+    monkeypatch.setattr(tiny_biencoder, "encode", lambda texts, *args, **kwargs: batches.append(list(texts))
+                        or encode(texts, *args, **kwargs))
+    ms = search_latency(tiny_biencoder, tokenizer, index, ["今天", "电脑", "苹果"], 2)
+    assert ms > 0 and batches == [["今天"], ["今天"], ["电脑"], ["苹果"]]  # a warm-up, then one query at a time
+    with pytest.raises(ValueError, match="queries is empty"):
+        search_latency(tiny_biencoder, tokenizer, index, [], 2)
+

@@ -201,8 +201,7 @@ def test_main_with_a_relative_model_folder_leaves_the_environment_alone(main_wor
     before = dict(os.environ)
     assert runner.main(["run", "--profile", "unit", *option, *map(str, sources)]) == 0
     assert dict(os.environ) == before
-    # made absolute where it is injected (the test above)
-    assert [(p.cross_model, p.bi_model) for p in profiles] == [("mine", "mine")] * 2
+    assert [(p.cross_model, p.bi_model) for p in profiles] == [("mine", "mine")] * 2  # made absolute where it is injected (test above)
     calls = fake_papermill(monkeypatch)
     real_execute(sources[0], tmp_path / "out.ipynb", profiles[0])
     assert calls[0]["parameters"]["MODEL"] == str(folder)
@@ -307,12 +306,13 @@ def test_a_published_notebook_keeps_no_progress_bar_of_forward_in_batches(tmp_pa
 
 def test_notebook_parameters_give_each_notebook_its_jobs_models(tmp_path, monkeypatch):
     profile = dataclasses.replace(PROFILES["smoke"], cross_model="cross/m", bi_model="bi/m")
-    first, second, bi, last = NOTEBOOKS
+    first, second, bi, last, rerankers = NOTEBOOKS
     assert runner.notebook_parameters(first, profile) == {"PROFILE": "smoke", "MODEL": "cross/m"}
     assert runner.notebook_parameters(second, profile)["MODEL"] == "cross/m"
     assert runner.notebook_parameters(bi, profile)["MODEL"] == "bi/m"
     assert runner.notebook_parameters(last, profile) == {"PROFILE": "smoke", "CROSS_MODEL": "cross/m",
                                                           "BI_MODEL": "bi/m"}  # 04: both, each by its job
+    assert runner.notebook_parameters(rerankers, profile) == runner.notebook_parameters(last, profile)
     monkeypatch.chdir(tmp_path)
     assert runner.notebook_parameters(first, profile, Path("mine.jsonl"))["DATA"] == str(tmp_path / "mine.jsonl")
 

@@ -28,7 +28,17 @@ def test_summary_markdown_has_a_row_per_recipe_and_the_original_numbers():
     assert text.count("| original |") == len(summary.ORIGINAL_REPORTED) == 3
     assert "| original | cross-encoder (classification) | | | 0.914 | | 0.888 |" in text
     assert "seed" not in text
-    assert "| bi-encoder | 100 | 5 | 0.200 | [0.036, 0.625] | 0.600 | 0.800 | 0.400 | 3.2 |" in text
+    assert "| 04 | bi-encoder | 100 | 5 | 0.200 | [0.036, 0.625] | 0.600 | 0.800 | 0.400 | 3.2 |" in text
+
+
+def test_a_retrieval_row_a_later_notebook_repeats_is_shown_once():
+    fake = fake_summary()
+    first = fake["notebooks"]["04_y"]["retrieval"][0]
+    again = first | {"ms_per_query": 9.0}  # the same retriever measured again: only its latency differs
+    other = first | {"method": "reranked", "recall@1": 0.4}
+    fake["notebooks"]["05_z"] = {"model": "m3e-small", "device": "cpu", "retrieval": [again, other]}
+    text = summary.summary_markdown(fake)
+    assert text.count("| bi-encoder | 100 |") == 1 and "| 05 | reranked | 100 | 5 | 0.400 |" in text
 
 
 def test_the_headline_is_the_last_recipe_chosen_on_validation_and_the_chosen_pipeline():

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib.ticker import MaxNLocator
 from sklearn.metrics import ConfusionMatrixDisplay
 
 from .metrics import metric_curve
@@ -29,11 +30,12 @@ def learning_curves(log_history: list[dict], title: str = "", before: dict | Non
     if evals:
         left.plot([r["step"] for r in evals], [r["eval_loss"] for r in evals], "o-", color="tab:orange",
                   label="validation loss")
-        for name, marker in (("accuracy", "o-"), ("f1", "s-")):
-            right.plot([r["epoch"] for r in evals], [r[f"eval_{name}"] for r in evals], marker,
-                       label=f"validation {name}")
+        for name, style in (("accuracy", dict(marker="o")), ("f1", dict(marker="s", markersize=9, mfc="none"))):
+            right.plot([r["epoch"] for r in evals], [r[f"eval_{name}"] for r in evals], "-", **style,
+                       label=f"validation {name}")  # hollow, larger squares: neither marker hides the other
     left.set(xlabel="step", ylabel="loss", title=title)
     right.set(xlabel="epoch", ylabel="validation", ylim=(0, 1), title="epoch 0 = before training" if before else "")
+    right.xaxis.set_major_locator(MaxNLocator(integer=True))  # ticks at whole epochs only
     left.legend(), right.legend()
     fig.tight_layout()
     return fig

@@ -9,6 +9,7 @@ from __future__ import annotations
 import time
 from collections import Counter
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import faiss
 import numpy as np
@@ -40,6 +41,26 @@ def cap_corpus(corpus: list[str], must_keep: list[str], limit: int | None, seed:
     rng = np.random.default_rng(seed)
     sampled = rng.choice(len(others), size=min(limit - len(keep), len(others)), replace=False)
     return keep + [others[i] for i in sorted(sampled)]
+
+
+class RetrievalTask(NamedTuple):
+    """The corpus and the queries of notebooks 04 and 05. Test queries are reported, validation queries choose the
+    settings; each query has one known relevant sentence."""
+
+    corpus: list[str]
+    queries: list[str]
+    relevant: list[str]
+    val_queries: list[str]
+    val_relevant: list[str]
+
+
+def retrieval_task(rows, splits, max_corpus: int | None = None, seed: int = 42) -> RetrievalTask:
+    """Every distinct sentence of ``rows`` is the corpus (at most ``max_corpus``, the relevant ones always kept);
+    each 相似 pair of the test and validation splits is a query (sentence1) and its relevant sentence (sentence2)."""
+    queries, relevant = map(list, zip(*positive_queries(splits["test"])))
+    val_queries, val_relevant = map(list, zip(*positive_queries(splits["validation"])))
+    corpus = cap_corpus(distinct_sentences(rows), relevant + val_relevant, max_corpus, seed=seed)
+    return RetrievalTask(corpus, queries, relevant, val_queries, val_relevant)
 
 
 class VectorIndex:
@@ -110,4 +131,14 @@ def cross_encoder_rank(model, tokenizer, corpus, queries, candidates: list[list[
         scores.append([float(pool_scores[j]) for j in order])
     return Ranking(ids, scores, 1000 * (time.perf_counter() - start) / len(queries))
 
+
+def search_latency(model, tokenizer, index: VectorIndex, queries, k: int) -> float:
+    """Milliseconds per query as a live service sees them: each query encoded alone, then searched (the rankers'
+    own ``ms_per_query`` is measured the same way, one query at a time)."""
+    check_queries_and_k(queries, k)
+    index.search(model.encode(queries[:1], tokenizer, progress=False), k)  # warm-up
+    start = time.perf_counter()
+    for query in queries:
+        index.search(model.encode([query], tokenizer, progress=False), k)
+    return 1000 * (time.perf_counter() - start) / len(queries)
 

@@ -37,7 +37,7 @@ def training_arguments(run: Run, learning_rate: float, epochs: float, part: str 
         weight_decay=profile.weight_decay,  # AdamW's decay (0.01, as in the seed), not on biases or norms
         num_train_epochs=epochs,  # passes over the training split
         warmup_steps=profile.warmup,  # below 1: a fraction of all steps (0.1 = 10% warm-up)
-        train_sampling_strategy="group_by_length",  # similar lengths per batch: ~2.3x fewer padded tokens
+        train_sampling_strategy="group_by_length",  # similar lengths per batch: less padding (01, section 2)
         eval_strategy="epoch",  # evaluate on eval_dataset (validation) after each epoch
         save_strategy="epoch",  # and save a checkpoint then: load_best_model_at_end needs the two to match
         save_total_limit=1,  # delete older checkpoints, but never the best one

@@ -67,7 +67,8 @@ def summary_markdown(summary: dict) -> str:
                 f"| {_interval(row.get('accuracy_ci95'))} | {row['f1']:.4f} | {row['precision']:.4f} "
                 f"| {row['recall']:.4f} | {_blank(row.get('train_seconds'))} "
                 f"| {_blank(row.get('eval_pairs_per_second'))} | {result['model']} | {result['device']} |")
-        retrieval += result.get("retrieval", [])
+        retrieval += [{**row, "notebook": name[:2]} for row in result.get("retrieval", [])
+                      if not any(_same_row(row, seen) for seen in retrieval)]  # 05 repeats 04's retriever row
     for row in summary["original_reported"]:
         lines.append(f"| original | {row['recipe']} | | | {row['accuracy']} | | {row['f1']} | | | | "
                      f"| hfl/chinese-macbert-base | GPU (quoted from the original tutorial) |")
@@ -105,11 +106,16 @@ def headline_markdown(summary: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _same_row(row: dict, other: dict) -> bool:
+    return all(row.get(key) == other.get(key) for key in row if key != "ms_per_query")
+
+
 def retrieval_markdown(rows: list[dict]) -> str:
-    lines = ["| method | corpus | queries | Recall@1 | 95% interval | Recall@5 | Recall@10 | MRR@10 | ms/query |",
-             "|" + " --- |" * 9]
+    lines = ["| notebook | method | corpus | queries | Recall@1 | 95% interval | Recall@5 | Recall@10 | MRR@10 "
+             "| ms/query |", "|" + " --- |" * 10]
     for row in rows:
-        lines.append(f"| {row['method']} | {row['corpus']} | {row['queries']} | {row['recall@1']:.3f} "
+        lines.append(f"| {row.get('notebook', '')} | {row['method']} | {row['corpus']} | {row['queries']} "
+                     f"| {row['recall@1']:.3f} "
                      f"| {_interval(row.get('recall@1_ci95'), 3)} | {row['recall@5']:.3f} | {row['recall@10']:.3f} "
                      f"| {row['mrr@10']:.3f} | {row['ms_per_query']:.1f} |")
     return "\n".join(lines) + "\n"
