@@ -1,7 +1,8 @@
 """A results table of rankings: one row per method with Recall@1/5/10, MRR@10, the 95% interval of Recall@1 and the
-milliseconds per query, and paired comparisons of two rows on the queries both were scored on.
+milliseconds per query (``frame`` shows Recall@1, Recall@10, MRR@10 and the time), and paired comparisons of two rows
+on the queries both were scored on.
 
-Taught in notebook 04 (section 5 and its last section); notebook 05 reuses it.
+Used by notebooks 04 and 05; 04 explains the paired bootstrap (section 7) and the comparisons (section 9).
 """
 from __future__ import annotations
 
