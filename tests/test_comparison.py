@@ -65,3 +65,31 @@ def test_comparisons_have_one_line_per_pair(table):
     lines = table.comparisons([("A", "B")])
     assert list(lines.columns) == ["A", "A: R@1", "B", "B: R@1", "B − A (points, paired 95% CI)", "verdict"]
     assert lines.iloc[0]["B − A (points, paired 95% CI)"].startswith("+50.0 [")
+
+
+def test_gains_shows_both_means_and_the_paired_gain_per_metric(table):
+    frame = table.gains("A", "B", b_label="best: B")
+    assert list(frame.index) == ["recall@1", "mrr@10"] and list(frame.columns)[:2] == ["A", "best: B"]
+    assert frame.loc["recall@1", "A"] == "0.500" and frame.loc["recall@1", "best: B"] == "1.000"
+    gain, low, high = table.paired_gain("A", "B")
+    assert frame.loc["recall@1", "gain, points [95% CI, paired]"] == f"{gain:+.1f} [{low:+.1f}, {high:+.1f}]"
+
+
+def test_accuracy_table_shows_each_accuracy_with_its_wilson_interval():
+    from textsim.comparison import accuracy_table
+    from textsim.metrics import wilson_interval
+
+    frame = accuracy_table({"ours": (0.84, 1000), "later": None})
+    low, high = wilson_interval(840, 1000)
+    assert frame.loc["ours", "accuracy [95% CI]"] == f"0.840 [{low:.3f}, {high:.3f}]"
+    assert frame.loc["later", "accuracy [95% CI]"] == "not run yet"
+
+
+def test_accuracy_comparisons_call_overlapping_intervals_a_tie():
+    from textsim.comparison import accuracy_comparisons
+
+    results = {"a": (0.84, 1000), "b": (0.83, 1000), "c": (0.70, 1000), "d": None}
+    frame = accuracy_comparisons(results, [("a", "b"), ("a", "c"), ("a", "d")]).set_index("B")
+    assert frame.loc["b", "verdict"] == "intervals overlap: tie" and frame.loc["b", "A − B (points)"] == 1.0
+    assert frame.loc["c", "verdict"] == "beyond noise" and frame.loc["c", "A − B (points)"] == 14.0
+    assert frame.loc["d", "verdict"] == "not run yet"

@@ -3,7 +3,8 @@ import numpy as np
 import pytest
 import torch
 
-from textsim.fusion import candidate_scores, fuse, min_max, rerank_with_fusion, stack_scores, tune_fusion
+from textsim.fusion import (candidate_scores, first_place_changes, fuse, min_max, rerank_with_fusion, stack_scores,
+                            tune_fusion)
 from textsim.inference import score_pairs
 from textsim.retrieval import Ranking
 
@@ -129,3 +130,17 @@ def test_rerank_with_fusion_needs_rerankers_and_one_ranking_per_query(tiny_cross
         rerank_with_fusion([], CORPUS, ["a"], Ranking([[1]], [[0.0]], 1.0), 0.5, 1, 1)
     with pytest.raises(ValueError, match="2 queries but 1 rankings"):
         rerank_with_fusion([(tiny_cross_encoder, tokenizer)], CORPUS, ["a", "b"], Ranking([[1]], [[0.0]], 1.0), 0.5, 1, 1)
+
+
+def test_first_place_changes_lists_the_queries_moved_up_or_down(tiny_cross_encoder, tokenizer):
+    corpus, queries, relevant = ["甲乙", "丙丁", "戊己"], ["问一", "问二"], ["甲乙", "丙丁"]
+    retrieved = Ranking([[1, 0, 2], [1, 0, 2]], [[0.9, 0.8, 0.1], [0.9, 0.8, 0.1]], 1.0)
+    fused = Ranking([[0, 1, 2], [0, 1, 2]], [[1.0, 0.5, 0.0], [1.0, 0.5, 0.0]], 1.0)  # query 0 up, query 1 down
+    rerankers = {"tiny": (tiny_cross_encoder, tokenizer)}
+    up = first_place_changes(retrieved, fused, corpus, queries, relevant, rerankers, "up")
+    down = first_place_changes(retrieved, fused, corpus, queries, relevant, rerankers, "down")
+    assert set(up["query"]) == {"问一"} and set(down["query"]) == {"问二"}
+    assert list(up["candidate"]) == ["丙丁", "甲乙"] and list(up["relevant"]) == [False, True]
+    assert list(up["bi-encoder rank"]) == [1, 2] and list(up["fused rank"]) == [2, 1]
+    expected = score_pairs(tiny_cross_encoder, tokenizer, [("问一", "丙丁"), ("问一", "甲乙")], progress=False)
+    assert list(up["tiny"]) == [round(float(s), 3) for s in expected] and list(up["cosine"]) == [0.9, 0.8]

@@ -53,3 +53,19 @@ def test_confusion_counts_each_cell():
     figure = plots.confusion([0, 0, 1, 1, 1], [0, 1, 1, 1, 0])
     texts = sorted(t.get_text() for t in figure.axes[0].texts)
     assert texts == ["1", "1", "1", "2"]
+
+
+def test_rerank_ceiling_draws_the_curve_each_pipeline_and_the_baseline():
+    from textsim.retrieval import Ranking
+
+    corpus, relevant = ["a", "b", "c"], ["a", "b"]
+    retrieved = Ranking([[1, 0, 2], [1, 0, 2]], [[0.9, 0.5, 0.1]] * 2, 1.0)  # right at rank 2, then rank 1
+    fused = Ranking([[0, 1, 2], [1, 0, 2]], [[1.0, 0.5, 0.0]] * 2, 1.0)  # both right at rank 1
+    fig = plots.rerank_ceiling(retrieved, {"x": {"alone": retrieved, "fused": fused}},
+                               {"x": {"alone": 3, "fused": 2}}, corpus, relevant, max_k=3)
+    lines = fig.axes[0].get_lines()
+    assert list(lines[0].get_ydata()) == [0.5, 1.0, 1.0]  # Recall@1..3 of the retriever
+    assert (lines[1].get_xdata()[0], lines[1].get_ydata()[0]) == (3, 0.5)
+    assert (lines[2].get_xdata()[0], lines[2].get_ydata()[0]) == (2, 1.0)
+    assert list(lines[3].get_ydata()) == [0.5, 0.5]  # the dotted baseline
+    assert fig.axes[0].get_title() == "2 test queries"

@@ -8,7 +8,8 @@ from transformers.integrations import TensorBoardCallback
 import textsim
 from textsim import recipes
 from textsim.biencoder import BiEncoder, PairCollator
-from textsim.recipes import (bi_encoder_trainer, cross_encoder_trainer, launch_overrides, load_model, recipe_trainer,
+from textsim.device import launch_overrides
+from textsim.recipes import (bi_encoder_trainer, cross_encoder_trainer, load_model, recipe_trainer,
                              tokenize)
 from textsim.series.profiles import RECIPES, recipe_named
 

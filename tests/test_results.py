@@ -146,3 +146,9 @@ def test_replace_block_names_the_file_without_its_markers(tmp_path):
     with pytest.raises(ValueError, match="page.md has no <!-- a --> ... <!-- b --> block"):
         replace_block(page, "<!-- a -->", "<!-- b -->", "new")
     assert page.read_text(encoding="utf-8") == "<!-- b -->\n<!-- a -->\n"
+
+
+def test_environment_names_the_device_the_cpu_and_the_libraries():
+    lines = textsim.environment().splitlines()
+    assert [line.split("：")[0] for line in lines] == ["设备", "CPU", "库"]
+    assert "torch " in lines[2] and "transformers " in lines[2]

@@ -177,3 +177,12 @@ def test_search_latency_encodes_each_query_alone(tiny_biencoder, tokenizer, inde
     with pytest.raises(ValueError, match="queries is empty"):
         search_latency(tiny_biencoder, tokenizer, index, [], 2)
 
+
+
+def test_retrieval_task_names_a_split_without_a_similar_pair():
+    from datasets import Dataset
+
+    pairs = {"sentence1": ["甲", "乙"], "sentence2": ["丙", "丁"], "label": [1, 0]}
+    splits = {"test": Dataset.from_dict(pairs), "validation": Dataset.from_dict({**pairs, "label": [0, 0]})}
+    with pytest.raises(ValueError, match="the validation split has no 相似 pair"):
+        retrieval_task(Dataset.from_dict(pairs), splits)

@@ -1,13 +1,11 @@
 """The bi-encoder (dual tower): one BERT encodes each sentence alone; similarity is the cosine of two vectors.
 
 Taught in notebook 03, in the order of this file: each side tokenized and padded apart (``tokenize_sides``,
-``PairCollator``), the model (``BiEncoder``), its evaluation (``pair_cosines``), then part 2's mean pooling and
-losses. Its cells marked ``#@save textsim/biencoder.py`` hold the same definitions. Notebook 04 loads the saved
+``PairCollator``), the three poolings and three losses one at a time, the model that chooses among them
+(``BiEncoder``) and its evaluation (``pair_cosines``). Its cells marked ``#@save textsim/biencoder.py`` hold the same definitions. Notebook 04 loads the saved
 models with ``BiEncoder`` and indexes the corpus with ``BiEncoder.encode``.
 """
 from __future__ import annotations
-
-from collections.abc import Iterable
 
 import numpy as np
 import torch
@@ -16,7 +14,7 @@ from torch import nn
 from transformers import BertConfig, BertModel, BertPreTrainedModel
 from transformers.modeling_outputs import SequenceClassifierOutput
 
-from .checks import check_sentence
+from .checks import check_choice, check_sentences
 from .inference import forward_in_batches
 
 SIDES = ("1", "2")
@@ -65,87 +63,35 @@ class PairCollator:
         return batch
 
 
-# --- 2. the model ------------------------------------------------------------------------------------------------
+# --- 2.2 pooling and losses, one at a time -----------------------------------------------------------------------
 
-POOLINGS = ("pooler", "mean", "cls")
-LOSSES = ("cosine_embedding", "cosent", "contrastive")
+POOLINGS = ("pooler", "cls", "mean")
 
-
-class BiEncoder(BertPreTrainedModel):
-    """Encodes ``input_ids_1`` and ``input_ids_2`` separately and returns their cosine as ``logits``.
-
-    Config fields added to ``BertConfig`` (saved with ``save_pretrained``):
-    ``pooling`` (pooler | mean | cls), ``loss`` (cosine_embedding | cosent | contrastive), ``margin``,
-    ``threshold``.
-    Labels are 0/1 like everywhere in the series; ``CosineEmbeddingLoss`` gets them as -1/1.
-    """
-
-    config_class = BertConfig
-
-    def __init__(self, config: BertConfig, **settings):
-        for name, value in settings.items():  # from_pretrained(path, pooling="mean", loss="cosent")
-            setattr(config, name, value)
-        super().__init__(config)
-        config.pooling = getattr(config, "pooling", "pooler")  # the defaults are the original tutorial's choices
-        config.loss = getattr(config, "loss", "cosine_embedding")
-        config.margin = getattr(config, "margin", 0.3)
-        config.threshold = getattr(config, "threshold", 0.8)
-        if config.pooling not in POOLINGS or config.loss not in LOSSES:
-            raise ValueError(f"pooling must be one of {POOLINGS} and loss one of {LOSSES}, "
-                             f"got {config.pooling!r} and {config.loss!r}")
-        self.bert = BertModel(config, add_pooling_layer=config.pooling == "pooler")
-        self.post_init()
-
-    def embed(self, input_ids, attention_mask, token_type_ids=None) -> torch.Tensor:
-        """One vector per sentence, by the configured pooling (not normalised)."""
-        output = self.bert(input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids)
-        if self.config.pooling == "pooler":
-            return output.pooler_output
-        if self.config.pooling == "cls":
-            return output.last_hidden_state[:, 0]
-        return mean_pool(output.last_hidden_state, attention_mask)
-
-    def forward(self, input_ids_1, attention_mask_1, input_ids_2, attention_mask_2,
-                token_type_ids_1=None, token_type_ids_2=None, labels=None, **kwargs):
-        # **kwargs: the Trainer also passes num_items_in_batch, which a per-pair mean loss does not need
-        vectors_1 = self.embed(input_ids_1, attention_mask_1, token_type_ids_1)
-        vectors_2 = self.embed(input_ids_2, attention_mask_2, token_type_ids_2)
-        cosine = F.cosine_similarity(vectors_1.float(), vectors_2.float())
-        loss = None
-        if labels is not None:
-            labels = labels.float()
-            if self.config.loss == "cosent":
-                loss = cosent_loss(cosine, labels)
-            elif self.config.loss == "contrastive":
-                loss = contrastive_loss(cosine, labels, self.config.margin)
-            else:  # the original loss: 1 - cos for 相似, max(0, cos - margin) for 不相似
-                targets = torch.where(labels > 0, 1.0, -1.0)
-                loss = nn.CosineEmbeddingLoss(margin=self.config.margin)(vectors_1, vectors_2, targets)
-        return SequenceClassifierOutput(loss=loss, logits=cosine)
-
-    def encode(self, sentences, tokenizer, batch_size: int = 64, max_length: int = 128, precision: str = "fp32",
-               progress: bool | None = None) -> np.ndarray:
-        """Unit-length vectors for a sequence of sentences (list, numpy array): length-sorted batches, no autograd;
-        ``precision`` and ``progress`` as in ``forward_in_batches``."""
-        sentences = check_sentences(sentences)
-        return forward_in_batches(self, tokenizer, (sentences,), lambda inputs: F.normalize(
-            self.embed(**inputs).float(), dim=-1), self.config.hidden_size, batch_size, max_length,
-            precision=precision, progress=progress)
-
-
-def pair_cosines(model: BiEncoder, tokenizer, dataset, batch_size: int = 64, max_length: int = 128) -> np.ndarray:
-    """Cosine of each (sentence1, sentence2) of a dataset, in dataset order, via ``BiEncoder.encode``."""
-    first = model.encode(dataset["sentence1"], tokenizer, batch_size, max_length)
-    second = model.encode(dataset["sentence2"], tokenizer, batch_size, max_length)
-    return (first * second).sum(axis=1)
-
-
-# --- 3. part 2: mean pooling and two other losses ----------------------------------------------------------------
 
 def mean_pool(hidden: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
     """Average of the token vectors, padding excluded."""
     mask = attention_mask.unsqueeze(-1).to(hidden.dtype)
     return (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
+
+
+def pool(output, attention_mask: torch.Tensor, pooling: str) -> torch.Tensor:
+    """One vector per sentence from a ``BertModel`` output: ``pooler`` ([CLS] through the pooler's dense + tanh,
+    the original tutorial's), ``cls`` ([CLS]'s last hidden state) or ``mean`` (``mean_pool``)."""
+    if pooling == "pooler":
+        return output.pooler_output
+    if pooling == "cls":
+        return output.last_hidden_state[:, 0]
+    return mean_pool(output.last_hidden_state, attention_mask)
+
+
+LOSSES = ("cosine_embedding", "contrastive", "cosent")
+
+
+def cosine_embedding_loss(vectors_1: torch.Tensor, vectors_2: torch.Tensor, labels: torch.Tensor,
+                          margin: float = 0.3) -> torch.Tensor:
+    """The original tutorial's loss: 1 - cos for 相似 pairs, max(0, cos - margin) for 不相似 ones.
+    ``nn.CosineEmbeddingLoss`` wants the labels as 1 / -1; ours are 1 / 0."""
+    return nn.CosineEmbeddingLoss(margin=margin)(vectors_1, vectors_2, torch.where(labels > 0, 1.0, -1.0))
 
 
 def contrastive_loss(cosine: torch.Tensor, labels: torch.Tensor, margin: float = 0.5) -> torch.Tensor:
@@ -168,12 +114,66 @@ def cosent_loss(cosine: torch.Tensor, labels: torch.Tensor, scale: float = 20.0)
     return torch.logsumexp(torch.cat([zero, differences.reshape(-1)]), dim=0).clone()  # Trainer scales it in place
 
 
-# --- not taught in the notebook: input validation ----------------------------------------------------------------
+def pair_loss(loss: str, vectors_1, vectors_2, cosine, labels, margin: float) -> torch.Tensor:
+    """The loss named ``loss`` (one of ``LOSSES``) for a batch of pairs with labels 1 / 0."""
+    if loss == "cosent":
+        return cosent_loss(cosine, labels)
+    if loss == "contrastive":
+        return contrastive_loss(cosine, labels, margin)
+    return cosine_embedding_loss(vectors_1, vectors_2, labels, margin)
 
-def check_sentences(sentences) -> list[str]:
-    """A list of non-empty strings from any iterable of them, or a ``ValueError`` naming the bad one."""
-    if isinstance(sentences, str):
-        raise ValueError("encode takes a list of sentences, got one string: wrap it in a list")
-    if isinstance(sentences, bytes) or not isinstance(sentences, Iterable):
-        raise ValueError(f"encode takes a list of sentences, got {type(sentences).__name__}")
-    return [check_sentence(sentence, f"sentences[{index}]") for index, sentence in enumerate(sentences)]
+
+# --- 2.3 the model -------------------------------------------------------------------------------------------
+
+SETTINGS = {"pooling": "pooler", "loss": "cosine_embedding", "margin": 0.3, "threshold": 0.8}  # the original's
+
+
+def configure(config: BertConfig, **settings) -> BertConfig:
+    """``config`` with every bi-encoder setting: a passed one, else the one it already has (a saved model), else
+    the default in ``SETTINGS``; the pooling and the loss checked."""
+    for name, value in {**SETTINGS, **settings}.items():
+        if name in settings or not hasattr(config, name):
+            setattr(config, name, value)
+    check_choice(config.pooling, POOLINGS, "pooling")
+    check_choice(config.loss, LOSSES, "loss")
+    return config
+
+
+class BiEncoder(BertPreTrainedModel):
+    """Encodes ``input_ids_1`` and ``input_ids_2`` separately and returns their cosine as ``logits``.
+    ``SETTINGS`` are saved in the config; ``from_pretrained(path, pooling="mean", loss="cosent")`` changes them."""
+
+    config_class = BertConfig
+
+    def __init__(self, config: BertConfig, **settings):
+        super().__init__(configure(config, **settings))
+        self.bert = BertModel(config, add_pooling_layer=config.pooling == "pooler")
+        self.post_init()
+
+    def embed(self, input_ids, attention_mask, token_type_ids=None) -> torch.Tensor:
+        """One vector per sentence, by the configured pooling (not normalised)."""
+        output = self.bert(input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids)
+        return pool(output, attention_mask, self.config.pooling)
+
+    def forward(self, input_ids_1, attention_mask_1, input_ids_2, attention_mask_2,
+                token_type_ids_1=None, token_type_ids_2=None, labels=None, **kwargs):  # kwargs: num_items_in_batch
+        vectors_1 = self.embed(input_ids_1, attention_mask_1, token_type_ids_1)
+        vectors_2 = self.embed(input_ids_2, attention_mask_2, token_type_ids_2)
+        cosine = F.cosine_similarity(vectors_1.float(), vectors_2.float())
+        loss = None if labels is None else pair_loss(self.config.loss, vectors_1, vectors_2, cosine,
+                                                      labels.float(), self.config.margin)
+        return SequenceClassifierOutput(loss=loss, logits=cosine)
+
+    def encode(self, sentences, tokenizer, batch_size: int = 64, max_length: int = 128, precision: str = "fp32",
+               progress: bool | None = None) -> np.ndarray:
+        """Unit-length vectors for a list of sentences: length-sorted batches, no autograd (``forward_in_batches``)."""
+        return forward_in_batches(self, tokenizer, (check_sentences(sentences),), lambda inputs: F.normalize(
+            self.embed(**inputs).float(), dim=-1), self.config.hidden_size, batch_size, max_length,
+            precision=precision, progress=progress)
+
+
+def pair_cosines(model: BiEncoder, tokenizer, dataset, batch_size: int = 64, max_length: int = 128) -> np.ndarray:
+    """Cosine of each (sentence1, sentence2) of a dataset, in dataset order, via ``BiEncoder.encode``."""
+    first = model.encode(dataset["sentence1"], tokenizer, batch_size, max_length)
+    second = model.encode(dataset["sentence2"], tokenizer, batch_size, max_length)
+    return (first * second).sum(axis=1)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import math
 import numbers
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 PROGRESS_OVER = 1000  # progress=None: a bar for more texts than this (a corpus), none for a test set of 1,000
 
@@ -67,3 +67,29 @@ def check_threshold(threshold) -> float:
     if not math.isfinite(value):
         raise ValueError(f"threshold must be a finite number, got {threshold!r}")
     return value
+
+
+def check_choice(value, allowed: tuple, name: str):
+    """``value`` if it is one of ``allowed``, or a ``ValueError`` naming ``name``."""
+    if value not in allowed:
+        raise ValueError(f"{name} must be one of {allowed}, got {value!r}")
+    return value
+
+
+def check_sentences(sentences) -> list[str]:
+    """A list of non-empty strings from any iterable of them, or a ``ValueError`` naming the bad one."""
+    if isinstance(sentences, str):
+        raise ValueError("encode takes a list of sentences, got one string: wrap it in a list")
+    if isinstance(sentences, bytes) or not isinstance(sentences, Iterable):
+        raise ValueError(f"encode takes a list of sentences, got {type(sentences).__name__}")
+    return [check_sentence(sentence, f"sentences[{index}]") for index, sentence in enumerate(sentences)]
+
+
+def as_pipeline_inputs(inputs, where: str = "inputs"):
+    """What a pair pipeline's ``__call__`` accepts, checked: one pair (``("s1", "s2")`` or
+    ``{"text": "s1", "text_pair": "s2"}``) becomes one dict, a list of pairs a list of dicts."""
+    if isinstance(inputs, dict) or (isinstance(inputs, (tuple, list)) and len(inputs) == 2 and not any(
+            isinstance(item, (tuple, list, dict)) for item in inputs)):  # ("你好", None) is one bad pair, not a batch
+        first, second = check_pair(inputs, where)
+        return {"text": first, "text_pair": second}
+    return [{"text": first, "text_pair": second} for first, second in check_pairs(inputs, where)]

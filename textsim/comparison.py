@@ -1,4 +1,6 @@
-"""A results table of rankings: one row per method with Recall@1/5/10, MRR@10, the 95% interval of Recall@1 and the
+"""Comparisons of results, with their noise. ``accuracy_table`` and ``accuracy_comparisons``: test accuracies with
+their 95% Wilson intervals and which differences exceed the noise (notebooks 01-03). ``RankingTable``: a results
+table of rankings, one row per method with Recall@1/5/10, MRR@10, the 95% interval of Recall@1 and the
 milliseconds per query (``frame`` shows Recall@1, Recall@10, MRR@10 and the time), and paired comparisons of two rows
 on the queries both were scored on.
 
@@ -10,6 +12,33 @@ import numpy as np
 import pandas as pd
 
 from .metrics import bootstrap_interval, ranking_metrics, relevant_ranks, wilson_interval
+
+
+def accuracy_interval(accuracy: float, pairs: int) -> tuple[float, float]:
+    """The 95% Wilson interval of an accuracy measured on ``pairs`` pairs."""
+    return wilson_interval(round(accuracy * pairs), pairs)
+
+
+def accuracy_table(results: dict) -> pd.DataFrame:
+    """One line per result ``name: (accuracy, pairs)``: the accuracy with its 95% interval (None: not run yet)."""
+    return pd.DataFrame([{"result": name, "pairs": found[1] if found else None,
+                          "accuracy [95% CI]": "{:.3f} [{:.3f}, {:.3f}]".format(found[0], *accuracy_interval(*found))
+                          if found else "not run yet"} for name, found in results.items()]).set_index("result")
+
+
+def accuracy_comparisons(results: dict, pairs) -> pd.DataFrame:
+    """One line per (A, B) of ``results``: A − B in points and a verdict. Measured on different examples (or
+    without their per-pair predictions) no paired interval exists, so the test is conservative: "beyond noise"
+    only when the two 95% intervals do not overlap."""
+    lines = []
+    for a, b in pairs:
+        if results.get(a) is None or results.get(b) is None:
+            lines.append({"A": a, "B": b, "A − B (points)": None, "verdict": "not run yet"})
+            continue
+        (low_a, high_a), (low_b, high_b) = accuracy_interval(*results[a]), accuracy_interval(*results[b])
+        lines.append({"A": a, "B": b, "A − B (points)": round(100 * (results[a][0] - results[b][0]), 1),
+                      "verdict": "beyond noise" if high_a < low_b or high_b < low_a else "intervals overlap: tie"})
+    return pd.DataFrame(lines)
 
 
 class RankingTable:
@@ -53,6 +82,14 @@ class RankingTable:
             raise ValueError(f"{a!r} and {b!r} were scored on different queries: no paired comparison")
         difference = self.per_query(b, metric) - self.per_query(a, metric)
         return (100 * difference.mean(), *(100 * np.array(bootstrap_interval(difference, seed=self.seed))))
+
+    def gains(self, a: str, b: str, a_label: str | None = None, b_label: str | None = None,
+              metrics: tuple[str, ...] = ("recall@1", "mrr@10")) -> pd.DataFrame:
+        """One line per metric: A's and B's per-query means and B − A in points with its paired 95% interval."""
+        return pd.DataFrame([{"metric": metric, a_label or a: f"{self.per_query(a, metric).mean():.3f}",
+                              b_label or b: f"{self.per_query(b, metric).mean():.3f}",
+                              "gain, points [95% CI, paired]": "{:+.1f} [{:+.1f}, {:+.1f}]".format(
+                                  *self.paired_gain(a, b, metric))} for metric in metrics]).set_index("metric")
 
     def verdict(self, a: str, b: str, metric: str = "recall@1") -> str:
         """Which row is higher: only when the paired interval of the difference leaves out 0."""

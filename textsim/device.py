@@ -107,3 +107,10 @@ def speed_flags() -> list[str]:
     """The CPU's flags among ``SPEED_FLAGS``: whether it has AVX-512, and bf16 in hardware (avx512_bf16, AMX)."""
     return [flag for flag in SPEED_FLAGS if flag in cpu_flags()]
 
+
+def launch_overrides() -> dict:
+    """What one process does not need and several do (under torchrun / accelerate launch). ``use_cpu``: without
+    it, CPU processes would each train alone instead of with DDP over gloo. ``average_tokens_across_devices``:
+    our losses are per-pair means, so the Trainer must not multiply them by the number of processes (that scales
+    the logged losses and the gradients, which are clipped, by that number)."""
+    return {"use_cpu": pick_device().type == "cpu", "average_tokens_across_devices": False}

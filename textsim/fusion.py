@@ -120,3 +120,27 @@ def rerank_with_fusion(rerankers: list, corpus, queries, retrieved: Ranking, wei
     fused = fuse(shallow, scores, weight, depth, k)
     fused.ms_per_query = retrieved.ms_per_query + elapsed_ms
     return fused
+
+
+def first_place_changes(retrieved: Ranking, fused: Ranking, corpus, queries, relevant, rerankers: dict,
+                        wanted: str, limit: int = 3):
+    """Up to ``limit`` queries whose relevant sentence the fusion moved to first place (``wanted="up"``) or away
+    from it (``"down"``): both first candidates, their ranks, the cosine and each reranker's own (unscaled) score;
+    ``rerankers`` maps a name to ``(model, tokenizer)``."""
+    import pandas as pd
+
+    before, after = relevant_ranks(retrieved, corpus, relevant), relevant_ranks(fused, corpus, relevant)
+    picked = [q for q, (b, f) in enumerate(zip(before, after))
+              if (wanted == "up" and f == 1 and b != 1) or (wanted == "down" and b == 1 and f != 1)][:limit]
+    rows = []
+    for q in picked:
+        shown = list(dict.fromkeys([retrieved.ids[q][0], fused.ids[q][0]]))
+        raw = {name: score_pairs(model, tokenizer, [(queries[q], corpus[i]) for i in shown], progress=False)
+               for name, (model, tokenizer) in rerankers.items()}
+        cosines = dict(zip(retrieved.ids[q], retrieved.scores[q]))
+        for j, i in enumerate(shown):
+            rows.append({"query": queries[q], "candidate": corpus[i], "relevant": corpus[i] == relevant[q],
+                         "bi-encoder rank": list(retrieved.ids[q]).index(i) + 1,
+                         "fused rank": list(fused.ids[q]).index(i) + 1 if i in fused.ids[q] else None,
+                         "cosine": round(float(cosines[i]), 3), **{name: round(float(raw[name][j]), 3) for name in raw}})
+    return pd.DataFrame(rows)

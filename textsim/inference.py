@@ -3,7 +3,8 @@
 Taught in notebook 02: its cells marked ``#@save textsim/inference.py`` show ``length_sorted_batches``, ``autocast``,
 ``forward_in_batches`` (the one batching loop: cross-encoder scores here, bi-encoder vectors in ``BiEncoder.encode``),
 ``score_pairs`` and ``predict_pairs`` character for character (tests/repo/test_notebooks.py compares them); the input
-checks they call are in checks.py. Used by notebooks 03 and 04 and the benchmark.
+checks they call are in checks.py; ``PairPipeline`` (not taught) is the base of 03's pipeline. Used by notebooks
+03-05 and the benchmark.
 """
 from __future__ import annotations
 
@@ -13,8 +14,10 @@ from collections.abc import Iterator, Sequence
 import numpy as np
 import torch
 from tqdm.auto import tqdm
+from transformers import Pipeline
 
-from .checks import check_max_length, check_pairs, check_positive_int, check_threshold, show_progress
+from .checks import (as_pipeline_inputs, check_max_length, check_pairs, check_positive_int, check_threshold,
+                     show_progress)
 from .data import LABEL_NAMES
 from .device import autocast_dtype
 
@@ -28,7 +31,7 @@ def length_sorted_batches(lengths: Sequence[int], batch_size: int) -> Iterator[n
 
 
 def autocast(device: torch.device, precision: str = "fp32", rows: int | None = None):
-    """bf16/fp16 autocast for a batch of ``rows`` when ``precision`` asks for it (``device.autocast_dtype``)."""
+    """bf16/fp16 autocast for a batch of ``rows`` when ``precision`` asks for it (``textsim.device.autocast_dtype``)."""
     dtype = autocast_dtype(device, precision, rows)
     return torch.autocast(device.type, dtype=dtype) if dtype else contextlib.nullcontext()
 
@@ -85,3 +88,14 @@ def predict_pairs(model, tokenizer, pairs, threshold: float, **kwargs) -> list[d
 # retrieval.py.
 
 
+class PairPipeline(Pipeline):
+    """A ``Pipeline`` over sentence pairs: ``__call__`` takes one pair (``("s1", "s2")`` or
+    ``{"text": "s1", "text_pair": "s2"}``) or a list of them, checked (``as_pipeline_inputs``), and runs the model
+    in eval mode; ``pipeline(task, model=folder)`` loads the tokenizer with it and nothing else."""
+
+    _load_tokenizer, _load_processor, _load_image_processor, _load_feature_extractor = True, False, False, False
+
+    def __call__(self, inputs, **kwargs):
+        self.model.eval()  # no dropout, whatever state the model was handed over in
+        inputs = as_pipeline_inputs(inputs)
+        return super().__call__(inputs, **kwargs) if inputs else []

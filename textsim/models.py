@@ -87,8 +87,7 @@ def absolute_model_path(model: str) -> str:
     return str(folder.resolve()) if model not in OFFLINE_MODELS and folder.is_dir() else model
 
 
-# Layers that a task model adds on top of the encoder: new by design, trained from scratch. The pooler (a dense
-# layer on [CLS]) counts too: checkpoints pretrained with MLM alone, such as ckiplab's albert-tiny-chinese, lack it.
+# Layers that a task model adds on top of the encoder: new by design, trained from scratch (is_head adds the pooler).
 HEAD_PREFIXES = ("classifier.", "score.", "pre_classifier.", "qa_outputs.")
 
 
@@ -124,6 +123,8 @@ def load_pretrained(model_class, name_or_path: str, **kwargs):
 
 
 def is_head(weight: str) -> bool:
+    # the pooler (a dense layer on [CLS]) too: checkpoints pretrained with MLM alone, such as albert-tiny-chinese,
+    # lack it
     return weight.startswith(HEAD_PREFIXES) or weight.startswith("pooler.") or ".pooler." in weight
 
 

@@ -6,45 +6,22 @@ cell marked ``#@save textsim/pipelines.py``. Call ``register_pipeline()`` before
 from __future__ import annotations
 
 import torch.nn.functional as F
-from transformers import Pipeline
 from transformers.pipelines import PIPELINE_REGISTRY
 
 from .biencoder import SIDES, BiEncoder, tokenize_side
+from .checks import check_max_length, check_threshold
 from .data import LABEL_NAMES
-from .checks import check_max_length, check_pair, check_pairs, check_threshold
-
-TASK = "sentence-similarity"
+from .inference import PairPipeline
 
 
-class SentenceSimilarityPipeline(Pipeline):
-    """Scores one pair or a list of pairs: ``{"score": cosine, "label": 相似 | 不相似}``.
-
-    A pair is ``("s1", "s2")`` or ``{"text": "s1", "text_pair": "s2"}``. ``threshold`` defaults to the one saved
-    in the model's config (chosen on validation in notebook 03); ``return_vectors=True`` adds both vectors.
-    """
-
-    _load_processor = False
-    _load_image_processor = False
-    _load_feature_extractor = False
-    _load_tokenizer = True
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.model.eval()  # no dropout at inference, whatever state the model was handed over in
-
-    def __call__(self, inputs, **kwargs):
-        if isinstance(inputs, list) and not inputs:
-            return []
-        if _is_single_pair(inputs):
-            return super().__call__(_as_dict(check_pair(inputs, "inputs")), **kwargs)
-        return super().__call__([_as_dict(pair) for pair in check_pairs(inputs, "inputs")], **kwargs)
+class SentenceSimilarityPipeline(PairPipeline):
+    """Scores one pair or a list of pairs: ``{"score": cosine, "label": 相似 | 不相似}``. ``threshold`` defaults
+    to the one saved in the model's config; ``return_vectors=True`` adds both vectors."""
 
     def _sanitize_parameters(self, threshold=None, return_vectors=None, max_length=None):
-        preprocess, postprocess = {}, {}
-        if max_length is not None:
-            preprocess["max_length"] = check_max_length(max_length, self.model.config.max_position_embeddings)
-        if threshold is not None:
-            postprocess["threshold"] = check_threshold(threshold)
+        limit = self.model.config.max_position_embeddings
+        preprocess = {} if max_length is None else {"max_length": check_max_length(max_length, limit)}
+        postprocess = {} if threshold is None else {"threshold": check_threshold(threshold)}
         if return_vectors is not None:
             postprocess["return_vectors"] = bool(return_vectors)
         return preprocess, {}, postprocess
@@ -70,16 +47,7 @@ class SentenceSimilarityPipeline(Pipeline):
         return result
 
 
-def _is_single_pair(inputs) -> bool:
-    """A dict, or two items of which none is itself a pair (``("你好", None)`` is one bad pair, not a batch)."""
-    if isinstance(inputs, dict):
-        return True
-    return (isinstance(inputs, (tuple, list)) and len(inputs) == 2
-            and not any(isinstance(item, (tuple, list, dict)) for item in inputs))
-
-
-def _as_dict(pair: tuple[str, str]) -> dict[str, str]:
-    return {"text": pair[0], "text_pair": pair[1]}
+TASK = "sentence-similarity"
 
 
 def register_pipeline() -> None:

@@ -1,6 +1,6 @@
 """The figures of the series: learning curves, score histograms, confusion matrices, threshold curves.
 
-Labels are in English so that every figure renders without a CJK font. Used by notebooks 01-03.
+Labels are in English so that every figure renders without a CJK font. Used by notebooks 01-05.
 """
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import numpy as np
 from matplotlib.ticker import MaxNLocator
 from sklearn.metrics import ConfusionMatrixDisplay
 
-from .metrics import metric_curve
+from .metrics import metric_curve, ranking_metrics, recall_curve
 
 
 def learning_curves(log_history: list[dict], title: str = "", before: dict | None = None, smooth: int = 5):
@@ -83,4 +83,24 @@ def threshold_curve(scores, labels, marks: dict[str, float], title: str = "", sp
         ax.text(cut, 0.05, f" {name}", rotation=90)
     ax.set(xlabel="threshold", ylabel=split, ylim=(0, 1), title=title)
     ax.legend()
+    return fig
+
+
+def rerank_ceiling(retrieved, test_rankings: dict, depths: dict, corpus: list[str], relevant: list[str],
+                   max_k: int):
+    """The retriever's Recall@k up to ``max_k`` (the ceiling of reranking its top k), each pipeline's Recall@1 at
+    the depth it reranks (``test_rankings[name][how]``, ``how`` "fused" as a dot, "alone" as a cross, depth
+    ``depths[name][how]``) and the retriever's own Recall@1 as a dotted line."""
+    fig, ax = plt.subplots(figsize=(7, 4))
+    ax.plot(range(1, max_k + 1), recall_curve(retrieved, corpus, relevant, max_k), "-",
+            label="improved bi-encoder: Recall@k (the ceiling of reranking its top k)")
+    for name, pair in test_rankings.items():
+        for how, ranking in pair.items():
+            depth = depths[name][how]
+            ax.plot([depth], [ranking_metrics(ranking, corpus, relevant)["recall@1"]], "o" if how == "fused" else "x",
+                    label=f"Recall@1: {name}, {how} (top {depth})")
+    ax.axhline(ranking_metrics(retrieved, corpus, relevant)["recall@1"], color="grey", linestyle=":",
+               label="Recall@1: bi-encoder alone")
+    ax.set(xscale="log", xlabel="k (log scale)", ylabel="recall", title=f"{len(relevant)} test queries")
+    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.02, 1))
     return fig

@@ -11,7 +11,7 @@ from transformers import AutoModelForSequenceClassification, DataCollatorWithPad
 
 from .biencoder import BiEncoder, PairCollator, tokenize_sides
 from .data import LABEL_NAMES
-from .device import pick_device
+from .device import launch_overrides
 from .metrics import trainer_metrics
 from .models import load_pretrained
 from .series.profiles import Recipe
@@ -56,7 +56,7 @@ def cross_encoder_trainer(run: Run, model, tokenizer, tokenized, compute_metrics
         data_collator=DataCollatorWithPadding(tokenizer),  # each batch padded to its own longest pair
         processing_class=tokenizer,  # saved with the model
         compute_metrics=compute_metrics or trainer_metrics(threshold=0.5),
-        callbacks=[run.tensorboard()],  # learning curves in runs/<profile>/<notebook>/
+        callbacks=[run.tensorboard()],  # learning curves for TensorBoard
     )
 
 
@@ -70,14 +70,6 @@ def bi_encoder_trainer(run: Run, model, tokenizer, tokenized, recipe: Recipe) ->
                    train_dataset=tokenized["train"], eval_dataset=tokenized["validation"],
                    compute_metrics=trainer_metrics(threshold=recipe.metric_threshold),
                    callbacks=[run.tensorboard(recipe.part)])
-
-
-def launch_overrides() -> dict:
-    """What one process does not need and several do (under torchrun / accelerate launch). ``use_cpu``: without
-    it, CPU processes would each train alone instead of with DDP over gloo. ``average_tokens_across_devices``:
-    our losses are per-pair means, so the Trainer must not multiply them by the number of processes (that scales
-    the logged losses and the gradients, which are clipped, by that number)."""
-    return {"use_cpu": pick_device().type == "cpu", "average_tokens_across_devices": False}
 
 
 def recipe_trainer(run: Run, recipe: Recipe, model, tokenizer, tokenized) -> Trainer:

@@ -16,7 +16,7 @@ import torch.nn.functional as F
 from transformers import Trainer
 
 from .checks import check_positive_int
-from .recipes import launch_overrides
+from .device import launch_overrides
 from .retrieval import VectorIndex
 from .training import training_arguments
 
@@ -24,6 +24,16 @@ from .training import training_arguments
 def normalized(text: str) -> str:
     """The sentence without punctuation, spaces or case: two sentences equal here are treated as the same."""
     return "".join(ch for ch in text.lower() if ch.isalnum())
+
+
+def positives_by_query(pairs: list[tuple[str, str]]) -> dict[str, set[str]]:
+    """Each query's known relevant sentences, from (query, positive) pairs."""
+    if not pairs:
+        raise ValueError("pairs is empty: give at least one (query, positive)")
+    positives: dict[str, set[str]] = {}
+    for query, positive in pairs:
+        positives.setdefault(query, set()).add(positive)
+    return positives
 
 
 def mine_hard_negatives(model, tokenizer, pairs: list[tuple[str, str]], corpus: list[str], per_query: int = 3,
@@ -35,11 +45,7 @@ def mine_hard_negatives(model, tokenizer, pairs: list[tuple[str, str]], corpus: 
     sentence-transformers: ``util.mine_hard_negatives``."""
     check_positive_int(per_query, "per_query")
     check_positive_int(depth, "depth")
-    if not pairs:
-        raise ValueError("pairs is empty: give at least one (query, positive)")
-    positives: dict[str, set[str]] = {}
-    for query, positive in pairs:
-        positives.setdefault(query, set()).add(positive)
+    positives = positives_by_query(pairs)
     queries = list(positives)
     index = VectorIndex(model.encode(corpus, tokenizer))
     room = max(Counter(normalized(s) for s in corpus).values()) * (1 + max(map(len, positives.values())))

@@ -43,6 +43,15 @@ def cap_corpus(corpus: list[str], must_keep: list[str], limit: int | None, seed:
     return keep + [others[i] for i in sorted(sampled)]
 
 
+def query_columns(splits, name: str) -> tuple[list[str], list[str]]:
+    """The queries of one split and their relevant sentences, or a ``ValueError`` when it has no 相似 pair."""
+    pairs = positive_queries(splits[name])
+    if not pairs:
+        raise ValueError(f"the {name} split has no 相似 pair (label 1), so it gives no query: "
+                         f"give it at least one, or a larger split")
+    return [query for query, _ in pairs], [document for _, document in pairs]
+
+
 class RetrievalTask(NamedTuple):
     """The corpus and the queries of notebooks 04 and 05. Test queries are reported, validation queries choose the
     settings; each query has one known relevant sentence."""
@@ -57,8 +66,8 @@ class RetrievalTask(NamedTuple):
 def retrieval_task(rows, splits, max_corpus: int | None = None, seed: int = 42) -> RetrievalTask:
     """Every distinct sentence of ``rows`` is the corpus (at most ``max_corpus``, the relevant ones always kept);
     each 相似 pair of the test and validation splits is a query (sentence1) and its relevant sentence (sentence2)."""
-    queries, relevant = map(list, zip(*positive_queries(splits["test"])))
-    val_queries, val_relevant = map(list, zip(*positive_queries(splits["validation"])))
+    queries, relevant = query_columns(splits, "test")
+    val_queries, val_relevant = query_columns(splits, "validation")
     corpus = cap_corpus(distinct_sentences(rows), relevant + val_relevant, max_corpus, seed=seed)
     return RetrievalTask(corpus, queries, relevant, val_queries, val_relevant)
 

@@ -30,7 +30,7 @@ def training_arguments(run: Run, learning_rate: float, epochs: float, part: str 
     """
     profile = run.profile
     settings = dict(
-        output_dir=str(run.checkpoint_dir(part)),  # checkpoints, under build/
+        output_dir=str(run.checkpoint_dir(part)),  # where the checkpoints go
         per_device_train_batch_size=profile.batch_size,  # pairs per training step (32, as in the seed)
         per_device_eval_batch_size=profile.batch_size * 2,  # no gradients to keep: twice as many fit
         learning_rate=learning_rate,  # the peak, reached after the warm-up, then linear decay to 0

@@ -1,6 +1,6 @@
 """make book: the static HTML book of the committed notebooks and docs/ builds offline without warnings, has a page
-for every entry of book/_toc.yml, and every image and internal link on its pages resolves. (The browser checks of
-issue #27 come later: this checks the files a browser would load.)"""
+for every entry of book/_toc.yml, every image and internal link on its pages resolves, nothing is loaded from the
+network, and no Markdown is left unrendered. (tests/browser/test_book_pages.py opens the pages in Chromium.)"""
 import re
 import subprocess
 from html.parser import HTMLParser
@@ -28,6 +28,31 @@ class References(HTMLParser):
             self.images.append(attrs["src"])
         if tag in ("a", "link") and attrs.get("href"):
             self.links.append(attrs["href"])
+
+
+class Text(HTMLParser):
+    """The text of a page outside code, scripts and styles; and the address of every script and stylesheet."""
+
+    SKIP = {"pre", "code", "script", "style"}
+
+    def __init__(self):
+        super().__init__()
+        self.depth, self.parts, self.loads = 0, [], []
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "script" and attrs.get("src"):
+            self.loads.append(attrs["src"])
+        if tag == "link" and attrs.get("rel") == "stylesheet" and attrs.get("href"):
+            self.loads.append(attrs["href"])
+        self.depth += tag in self.SKIP
+
+    def handle_endtag(self, tag):
+        self.depth -= tag in self.SKIP and self.depth > 0
+
+    def handle_data(self, data):
+        if not self.depth:
+            self.parts.append(data)
 
 
 def toc_files() -> list[str]:
@@ -81,6 +106,30 @@ def test_the_chapters_carry_the_committed_outputs_and_their_plots(html):
             page = (html / f"{name}.html").read_text(encoding="utf-8")
             assert "本篇运行环境" in page and "cell_output" in page, name
     assert len(list((html / "_images").glob("*.png"))) >= 10
+
+
+def pages(html: Path):
+    return [page for page in html.rglob("*.html") if "_static" not in page.relative_to(html).parts]
+
+
+def test_no_page_loads_a_script_or_stylesheet_from_the_network(html):
+    remote = [f"{page.relative_to(html)}: {address}" for page in pages(html)
+              for address in parse(page).loads if urlsplit(address).scheme in ("http", "https")]
+    assert not remote, "\n".join(remote[:10])
+
+
+def test_no_markdown_is_left_unrendered(html):
+    """CommonMark leaves ``**粗体（注）**后文`` as literal asterisks: a closing ``**`` after punctuation must be
+    followed by a space or punctuation. Write ``**粗体**（注）后文`` instead."""
+    left = [f"{page.relative_to(html)}: …{text[max(0, i - 30):i + 30]}…" for page in pages(html)
+            for text in ["".join(parse(page).parts)] for i in [text.find("**")] if i >= 0]
+    assert not left, "\n".join(left[:10])
+
+
+def parse(page: Path) -> Text:
+    text = Text()
+    text.feed(page.read_text(encoding="utf-8"))
+    return text
 
 
 def test_a_broken_link_is_found(tmp_path):

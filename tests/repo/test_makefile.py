@@ -49,7 +49,8 @@ def test_only_the_paper_profile_may_reach_the_hub():
     # A user who has the model cached may still keep the paper profile offline.
     assert "HF_HUB_OFFLINE=1 " in recipe_line(dry_run("run", "PROFILE=paper", HF_HUB_OFFLINE="1"),
                                               "textsim.series.runner run")
-    assert "HF_HUB_OFFLINE=1 " in recipe_line(dry_run("test", TEXTSIM_PROFILE="paper"), "pytest")
+    assert "HF_HUB_OFFLINE=1 " in recipe_line(dry_run("test", TEXTSIM_PROFILE="paper"), "pytest tests notebooks")
+    assert "HF_HUB_OFFLINE=1 " in recipe_line(dry_run("test", TEXTSIM_PROFILE="paper"), "pytest tests/browser")
 
 
 def test_setup_stamps_a_file_of_its_own_not_the_venv_python():
@@ -110,11 +111,12 @@ def requirement_pins(path: Path) -> dict[str, str]:
 
 
 def test_pyproject_declares_the_pinned_packages_with_lower_bounds_the_pins_meet():
-    """pyproject.toml: loose lower bounds (runtime, and the notebook/test tools as the dev extra); requirements.txt:
+    """pyproject.toml: loose lower bounds (runtime, the notebook/test tools as the dev extra, the demo's and the
+    browser tests' as the demo extra); requirements.txt:
     the exact pins that `make setup` installs. The two name the same packages and the pins satisfy the bounds."""
     project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
     runtime = [Requirement(line) for line in project["dependencies"]]
-    dev = [Requirement(line) for line in project["optional-dependencies"]["dev"]]
+    dev = [Requirement(line) for extra in ("dev", "demo") for line in project["optional-dependencies"][extra]]
     pins = requirement_pins(ROOT / "requirements.txt")
     declared = {canonicalize_name(requirement.name): requirement for requirement in runtime + dev}
     assert len(declared) == len(runtime) + len(dev)

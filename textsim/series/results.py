@@ -29,6 +29,15 @@ def library_versions() -> dict[str, str]:
     return found
 
 
+def environment() -> str:
+    """Three lines for a notebook's closing cell: the device, the CPU with its speed-related flags, the libraries."""
+    from ..device import cpu_name, describe, pick_device, speed_flags
+
+    return "\n".join([f"设备：{describe(pick_device())}",
+                      f"CPU：{cpu_name()} | 与速度有关的指令集：{' '.join(speed_flags()) or '无'}",
+                      "库：" + "，".join(f"{name} {number}" for name, number in library_versions().items())])
+
+
 def metric_row(recipe: str, metrics: dict, threshold: float | None, threshold_source: str,
                pairs: int | None = None, **extra) -> dict:
     """One line of the summary table: a recipe's test metrics, where its threshold came from and, given the

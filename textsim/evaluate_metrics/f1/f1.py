@@ -3,24 +3,13 @@ import datasets
 import evaluate
 from sklearn.metrics import precision_recall_fscore_support
 
-_DESCRIPTION = ("F1 of the positive class (label 1, 相似): the harmonic mean of its precision and recall, "
-                "which come with it. A class never predicted has precision 0, not an error.")
-_CITATION = "scikit-learn's precision_recall_fscore_support (Pedregosa et al., JMLR 12, 2011)."
-_INPUTS = """
-Args:
-    predictions (list of int): predicted labels, 0 (不相似) or 1 (相似).
-    references (list of int): true labels.
-Returns:
-    f1, precision, recall (float): of label 1, each between 0 and 1.
-"""
-
 
 class F1(evaluate.Metric):
     def _info(self):
         return evaluate.MetricInfo(
-            description=_DESCRIPTION,
-            citation=_CITATION,
-            inputs_description=_INPUTS,
+            description="F1, precision and recall of label 1 (相似); a class never predicted has precision 0.",
+            citation="scikit-learn's precision_recall_fscore_support (Pedregosa et al., JMLR 12, 2011).",
+            inputs_description="predictions, references: lists of int labels, 0 (不相似) or 1 (相似).",
             features=datasets.Features({"predictions": datasets.Value("int32"),
                                         "references": datasets.Value("int32")}),
         )
