@@ -12,9 +12,9 @@ from textsim.series.run import start_run
 def test_check_text_strips_and_refuses_empty_or_long_input():
     assert check_text("  你好 ", "查询") == "你好"
     for empty in ("", "   ", None):
-        with pytest.raises(DemoInputError, match="查询是空的"):
+        with pytest.raises(DemoInputError, match="「查询」是空的"):
             check_text(empty, "查询")
-    with pytest.raises(DemoInputError, match=f"句子 1太长：{MAX_CHARACTERS + 1} 个字符，最多 {MAX_CHARACTERS} 个"):
+    with pytest.raises(DemoInputError, match=f"「句子 1」太长：{MAX_CHARACTERS + 1} 个字符，最多 {MAX_CHARACTERS} 个"):
         check_text("好" * (MAX_CHARACTERS + 1), "句子 1")
 
 
@@ -65,5 +65,5 @@ def test_score_pair_judges_each_model_at_its_saved_threshold(tmp_path, tiny_cros
     assert cosine["score"] == round(float(vectors[0] @ vectors[1]), 3) and cosine["threshold"] == 0.25
     assert cosine["label"] == ("相似" if vectors[0] @ vectors[1] >= 0.25 else "不相似")
     assert rows["02 regression"]["score"] is None and "02_cross_encoder_regression" in rows["02 regression"]["label"]
-    with pytest.raises(DemoInputError, match="句子 2是空的"):
+    with pytest.raises(DemoInputError, match="「句子 2」是空的"):
         Demo("smoke", root=tmp_path).score_pair("你好", " ")

@@ -111,7 +111,8 @@ def cosent_loss(cosine: torch.Tensor, labels: torch.Tensor, scale: float = 20.0)
     positive_over_negative = (labels[:, None] > labels[None, :]).to(differences.dtype)
     differences = differences - (1 - positive_over_negative) * 1e12
     zero = torch.zeros(1, dtype=differences.dtype, device=differences.device)
-    return torch.logsumexp(torch.cat([zero, differences.reshape(-1)]), dim=0).clone()  # Trainer scales it in place
+    # clone: the Trainer rescales the returned loss in place, and logsumexp's backward needs its own output
+    return torch.logsumexp(torch.cat([zero, differences.reshape(-1)]), dim=0).clone()
 
 
 def pair_loss(loss: str, vectors_1, vectors_2, cosine, labels, margin: float) -> torch.Tensor:

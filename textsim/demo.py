@@ -43,9 +43,9 @@ def check_text(text, what: str) -> str:
     """``text`` stripped, or a ``DemoInputError`` for empty or over-long input."""
     text = (text or "").strip()
     if not text:
-        raise DemoInputError(f"{what}是空的：请输入一句话")
+        raise DemoInputError(f"「{what}」是空的：请输入一句话")
     if len(text) > MAX_CHARACTERS:
-        raise DemoInputError(f"{what}太长：{len(text)} 个字符，最多 {MAX_CHARACTERS} 个")
+        raise DemoInputError(f"「{what}」太长：{len(text)} 个字符，最多 {MAX_CHARACTERS} 个")
     return text
 
 

@@ -87,4 +87,4 @@ def test_empty_input_gets_a_message_not_a_crash(watched, demo_url):
     page.goto(demo_url, wait_until="networkidle")
     page.locator("#first textarea").fill("   ")
     page.locator("#score").click()
-    page.get_by_text("句子 1是空的").first.wait_for(timeout=30_000)
+    page.get_by_text("「句子 1」是空的").first.wait_for(timeout=30_000)
