@@ -69,3 +69,14 @@ def test_rerank_ceiling_draws_the_curve_each_pipeline_and_the_baseline():
     assert (lines[2].get_xdata()[0], lines[2].get_ydata()[0]) == (2, 1.0)
     assert list(lines[3].get_ydata()) == [0.5, 0.5]  # the dotted baseline
     assert fig.axes[0].get_title() == "2 test queries"
+
+
+def test_latency_per_query_draws_the_extrapolation_faiss_the_rerank_line_and_the_two_measured_points():
+    fig = plots.latency_per_query([1_000, 10_000], {1_000: 0.1, 10_000: 1.0}, ms_per_pair=2.0, rerank_ms=40.0,
+                                  rerank_depth=20, corpus_size=5_000, retrieve_ms=10.0, pipeline_ms=50.0)
+    lines = fig.axes[0].get_lines()
+    assert list(lines[0].get_ydata()) == [2_000.0, 20_000.0]  # ms per pair × size
+    assert list(lines[1].get_ydata()) == [0.1, 1.0]
+    assert list(lines[2].get_ydata()) == [40.0, 40.0]
+    assert [list(line.get_xydata()[0]) for line in lines[3:]] == [[5_000, 10.0], [5_000, 50.0]]
+    assert "top 20" in lines[2].get_label()

@@ -139,6 +139,18 @@ def test_notebooks_to_run_first_are_those_whose_models_are_missing_in_series_ord
     assert run.notebooks_to_run_first([]) == []
 
 
+def test_required_models_are_their_folders_or_an_error_naming_the_notebooks_to_run(profile, tmp_path):
+    run = Run(profile, LAST, root=tmp_path)
+    with pytest.raises(FileNotFoundError, match=f"the models of {FIRST}, {BI} are missing under profile "
+                                                f"{profile.name}: run those notebooks first"):
+        run.require_models(["bi_encoder_improved", "cross_encoder"])
+    for name in ("bi_encoder_improved", "cross_encoder"):
+        save_model(run.trained_model(name))
+    assert run.require_models(["cross_encoder", "bi_encoder_improved"]) == {
+        "cross_encoder": run.trained_model("cross_encoder"),
+        "bi_encoder_improved": run.trained_model("bi_encoder_improved")}
+
+
 def test_models_of_another_profile_do_not_count(profile, tmp_path):
     other = Run(dataclasses.replace(profile, name="other"), LAST, root=tmp_path)
     save_model(other.trained_model("cross_encoder"))

@@ -46,6 +46,13 @@ def check_positive_int(value, name: str) -> int:
     return int(value)
 
 
+def check_queries_and_k(queries, k) -> None:
+    """A non-empty list of queries and a positive int ``k`` (how many results per query), or a ValueError."""
+    if len(queries) == 0:
+        raise ValueError("queries is empty: give at least one query")
+    check_positive_int(k, "k")
+
+
 def show_progress(progress, items: int) -> bool:
     """Whether to draw a bar: ``progress`` if True or False, else (None) only for more than ``PROGRESS_OVER`` items."""
     if progress is not None and not isinstance(progress, bool):

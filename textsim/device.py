@@ -4,6 +4,7 @@ Taught in notebook 01 (section 3).
 """
 from __future__ import annotations
 
+import contextlib
 import functools
 import platform
 from pathlib import Path
@@ -65,6 +66,13 @@ def autocast_dtype(device: torch.device, precision: str = "fp32", rows: int | No
         return torch.bfloat16 if cpu_computes_bf16() and not small else None
     flags = mixed_precision(device)
     return torch.bfloat16 if flags["bf16"] else torch.float16 if flags["fp16"] else None
+
+
+def autocast(device: torch.device, precision: str = "fp32", rows: int | None = None):
+    """bf16/fp16 autocast for a batch of ``rows`` when ``precision`` asks for it (``autocast_dtype``), else a
+    context that does nothing."""
+    dtype = autocast_dtype(device, precision, rows)
+    return torch.autocast(device.type, dtype=dtype) if dtype else contextlib.nullcontext()
 
 
 def cpu_computes_bf16() -> bool:

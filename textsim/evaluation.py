@@ -2,9 +2,9 @@
 pair on validation and test, the test rows at the recipe's fixed threshold and at the one chosen on validation,
 and the saved model with the exports its notebook teaches.
 
-Taught in notebooks 01 (``predicted_scores``, ``cut_metrics``) and 02 (``result_rows``, ``save_trained``), whose
-``#@save`` cells show them as written here; notebook 03 and ``python -m textsim.train`` use them too, so a run on
-your own pairs reports exactly what the notebooks report.
+Taught in notebook 01 (``predicted_scores``, ``cut_metrics``, ``result_rows``), whose ``#@save`` cells show them as
+written here; ``save_trained`` is called there, not shown. Notebooks 02-03 and ``python -m textsim.train`` use them
+too, so a run on your own pairs reports exactly what the notebooks report.
 """
 from __future__ import annotations
 

@@ -12,10 +12,10 @@ import time
 
 import numpy as np
 
-from .checks import check_positive_int
+from .checks import check_positive_int, check_queries_and_k
 from .inference import score_pairs
 from .metrics import mrr_at_k, recall_at_k, relevant_ranks
-from .retrieval import Ranking, check_queries_and_k
+from .retrieval import Ranking
 
 
 def candidate_scores(model, tokenizer, corpus, queries, candidates: list[list[int]],

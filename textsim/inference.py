@@ -1,6 +1,6 @@
 """Fast batched inference: sort by length, pad each batch only to its own longest, no autograd.
 
-Taught in notebook 02: its cells marked ``#@save textsim/inference.py`` show ``length_sorted_batches``, ``autocast``,
+Taught in notebook 02: its cells marked ``#@save textsim/inference.py`` show ``length_sorted_batches``,
 ``forward_in_batches`` (the one batching loop: cross-encoder scores here, bi-encoder vectors in ``BiEncoder.encode``),
 ``score_pairs`` and ``predict_pairs`` character for character (tests/repo/test_notebooks.py compares them); the input
 checks they call are in checks.py; ``PairPipeline`` (not taught) is the base of 03's pipeline. Used by notebooks
@@ -8,7 +8,6 @@ checks they call are in checks.py; ``PairPipeline`` (not taught) is the base of 
 """
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Iterator, Sequence
 
 import numpy as np
@@ -19,7 +18,7 @@ from transformers import Pipeline
 from .checks import (as_pipeline_inputs, check_max_length, check_pairs, check_positive_int, check_threshold,
                      show_progress)
 from .data import LABEL_NAMES
-from .device import autocast_dtype
+from .device import autocast
 
 
 def length_sorted_batches(lengths: Sequence[int], batch_size: int) -> Iterator[np.ndarray]:
@@ -28,12 +27,6 @@ def length_sorted_batches(lengths: Sequence[int], batch_size: int) -> Iterator[n
     order = np.argsort(-np.asarray(lengths), kind="stable")
     for start in range(0, len(order), batch_size):
         yield order[start:start + batch_size]
-
-
-def autocast(device: torch.device, precision: str = "fp32", rows: int | None = None):
-    """bf16/fp16 autocast for a batch of ``rows`` when ``precision`` asks for it (``textsim.device.autocast_dtype``)."""
-    dtype = autocast_dtype(device, precision, rows)
-    return torch.autocast(device.type, dtype=dtype) if dtype else contextlib.nullcontext()
 
 
 @torch.inference_mode()

@@ -1,4 +1,5 @@
-"""The figures of the series: learning curves, score histograms, confusion matrices, threshold curves.
+"""The figures of the series: learning curves, score histograms, confusion matrices, threshold curves, the
+rerank ceiling and the latency per query.
 
 Labels are in English so that every figure renders without a CJK font. Used by notebooks 01-05.
 """
@@ -103,4 +104,24 @@ def rerank_ceiling(retrieved, test_rankings: dict, depths: dict, corpus: list[st
                label="Recall@1: bi-encoder alone")
     ax.set(xscale="log", xlabel="k (log scale)", ylabel="recall", title=f"{len(relevant)} test queries")
     ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.02, 1))
+    return fig
+
+
+def latency_per_query(sizes, faiss_ms: dict, ms_per_pair: float, rerank_ms: float, rerank_depth: int,
+                      corpus_size: int, retrieve_ms: float, pipeline_ms: float):
+    """Notebook 05's latency figure, log-log against the corpus size: the cross-encoder on every candidate
+    (extrapolated from ``ms_per_pair``), faiss exact search alone (``faiss_ms``: size -> ms), the reranking of the
+    top ``rerank_depth`` (``rerank_ms``), and the measured per-query times of retrieval and of the whole pipeline
+    at ``corpus_size``. Every time is one query at a time."""
+    sizes = np.asarray(sizes)
+    fig, ax = plt.subplots(figsize=(7, 4.5))
+    ax.loglog(sizes, ms_per_pair * sizes, "o--",
+              label="cross-encoder on every candidate (ms per pair × size, extrapolated)")
+    ax.loglog(sizes, [faiss_ms[s] for s in sizes], "o-", label="faiss exact search alone (measured, random vectors)")
+    ax.axhline(rerank_ms, color="tab:green", linestyle=":",
+               label=f"rerank + fusion of the top {rerank_depth} (measured)")
+    ax.loglog([corpus_size], [retrieve_ms], "k^", label="encode query + search, this corpus (measured)")
+    ax.loglog([corpus_size], [pipeline_ms], "kv", label="encode + search + rerank + fuse, this corpus (measured)")
+    ax.set(xlabel="corpus size (sentences)", ylabel="ms per query", title="Latency per query")
+    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.02, 1))
     return fig

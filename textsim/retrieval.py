@@ -15,7 +15,7 @@ import faiss
 import numpy as np
 from tqdm.auto import tqdm
 
-from .checks import check_positive_int, show_progress
+from .checks import check_positive_int, check_queries_and_k, show_progress
 from .inference import score_pairs
 
 
@@ -94,12 +94,6 @@ class Ranking:
     ids: list[list[int]]
     scores: list[list[float]]
     ms_per_query: float
-
-
-def check_queries_and_k(queries, k) -> None:
-    if len(queries) == 0:
-        raise ValueError("queries is empty: give at least one query")
-    check_positive_int(k, "k")
 
 
 def drop_self(ids, scores, corpus: list[str], query: str, k: int):

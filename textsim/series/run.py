@@ -95,6 +95,15 @@ class Run:
                    if not (self.trained_model(name) / "config.json").is_file()}
         return [notebook for notebook in NOTEBOOKS if notebook in missing]
 
+    def require_models(self, names) -> dict[str, Path]:
+        """The folders of the models ``names`` (see ``TRAINED_MODELS``), or a FileNotFoundError that names the
+        notebooks to run first."""
+        missing = self.notebooks_to_run_first(names)
+        if missing:
+            raise FileNotFoundError(f"the models of {', '.join(missing)} are missing under profile "
+                                    f"{self.profile.name}: run those notebooks first, in order")
+        return {name: self.trained_model(name) for name in names}
+
     def results_path(self, notebook: str | None = None) -> Path:
         return self.results_dir / f"{notebook or self._own()}.json"
 
