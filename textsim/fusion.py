@@ -1,4 +1,4 @@
-"""Score fusion (notebook 04, section 8): the retriever's cosine and one or more rerankers' scores, combined per
+"""Score fusion (notebook 04, section 7): the retriever's cosine and one or more rerankers' scores, combined per
 query.
 
 ``candidate_scores`` scores every (query, candidate) offline for tuning, ``stack_scores`` puts several rerankers'

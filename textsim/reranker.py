@@ -1,4 +1,4 @@
-"""A reranker trained for ranking (notebook 04): hard negatives mined with the bi-encoder, and a listwise loss.
+"""A reranker trained for ranking (notebook 05): hard negatives mined with the bi-encoder, and a listwise loss.
 
 Notebook 01's classifier learnt whether one pair is similar; a reranker has to order several plausible candidates
 for one query. Both ways of training one start from ``mine_hard_negatives``: binary cross-entropy on its rows

@@ -1,5 +1,5 @@
 """How fast a vector index answers one query at a time: exact search over growing random corpora, and approximate
-search (IVF) against exact search on real vectors. Taught in notebook 04 (section 9).
+search (IVF) against exact search on real vectors. Taught in notebook 05 (section 5).
 """
 from __future__ import annotations
 
