@@ -4,7 +4,7 @@ but the task head is ever trained from random values.
 ``from_pretrained`` fills every weight the checkpoint lacks with random values and only logs it (and
 ``quiet_logs`` hides that log). Loading an ALBERT checkpoint into ``BertForSequenceClassification``, for example,
 trains a randomly initialised BERT. Notebook 01 (section 3) shows the loading report that ``load_pretrained``
-reads; notebooks 02-05 and the training command load every model they start from through it.
+reads; notebooks 02, 03 and 05 and the training command load every base model they train through it.
 """
 from __future__ import annotations
 
