@@ -7,6 +7,7 @@ import pytest
 
 from benchmarks import speed_page
 from experiments import base_models
+from experiments import levers as lever_experiment
 from textsim.series import summary
 from textsim.series.profiles import PROFILES, PROJECT_ROOT, RECIPES
 from textsim.series.run import NOTEBOOKS, Run
@@ -105,6 +106,31 @@ def test_the_committed_comparison_covers_both_models_for_both_jobs():
     assert {(r["job"], r["model"]) for r in rows} == {(j, m) for j in base_models.JOBS for m in base_models.MODELS}
     assert all(len({r["seed"] for r in rows if (r["job"], r["model"]) == (j, m)}) >= 2
                for j in base_models.JOBS for m in base_models.MODELS)  # a spread, not one run
+
+
+def test_the_committed_levers_cover_every_lever_and_the_combination_over_three_seeds():
+    """results/local/levers.json (docs/levers.md): each lever over the three seeds, its summary made from its rows,
+    and the combination the one its rows choose on validation, trained over the three seeds unless it is one lever."""
+    record = json.loads((LOCAL.results_dir / lever_experiment.FILE).read_text(encoding="utf-8"))
+    rows = [r for r in record["rows"] if r["lever"] != "combination"]
+    chosen = lever_experiment.combination_settings(rows)
+    assert record["combination_settings"] == chosen
+    assert record["combination_row"] == (lever_experiment.combination_lever(chosen) or "combination")
+    levers = [*lever_experiment.LEVERS, *([] if lever_experiment.combination_lever(chosen) else ["combination"])]
+    assert sorted(record["levers"]) == sorted(levers)
+    for lever in levers:
+        assert sorted(r["seed"] for r in record["rows"] if r["lever"] == lever) == sorted(lever_experiment.SEEDS)
+        validation = [lever_experiment.as_predicted(r, "validation") for r in record["rows"] if r["lever"] == lever]
+        assert record["levers"][lever]["validation_accuracy"] == lever_experiment.mean_interval(validation)
+    assert record["gains"]["validation"] == lever_experiment.lever_gains(record["rows"])
+    assert all(r["settings"] == chosen for r in record["rows"] if r["lever"] == "combination")
+
+
+def test_the_levers_page_table_is_the_committed_record():
+    record = json.loads((LOCAL.results_dir / lever_experiment.FILE).read_text(encoding="utf-8"))
+    page = (PROJECT_ROOT / "docs" / "levers.md").read_text(encoding="utf-8")
+    start = page.index(lever_experiment.PAGE_START) + len(lever_experiment.PAGE_START)
+    assert page[start:page.index(lever_experiment.PAGE_END)].strip() == lever_experiment.markdown_table(record).strip()
 
 
 def test_the_speed_page_equals_the_committed_benchmark():
