@@ -15,7 +15,7 @@ from textsim.series.profiles import PROFILES, PROJECT_ROOT
 from textsim.series.results import ResultsError, library_versions
 from textsim.series.run import NOTEBOOKS, TRAINED_MODELS, Run, start_run
 
-FIRST, SECOND, BI, LAST, TRAINS_RERANKERS = NOTEBOOKS
+FIRST, SECOND, BI, LAST, TRAINS_RERANKERS, LEVERS = NOTEBOOKS
 
 
 @pytest.fixture
@@ -36,7 +36,7 @@ def clean_env(monkeypatch):
 
 def test_the_series_is_the_notebooks_folder_in_order():
     assert NOTEBOOKS == ("01_cross_encoder_classification", "02_cross_encoder_regression", "03_bi_encoder",
-                         "04_retrieve_and_rerank", "05_rerankers_for_ranking")
+                         "04_retrieve_and_rerank", "05_rerankers_for_ranking", "06_accuracy_levers")
     assert list(NOTEBOOKS) == sorted(p.stem for p in (PROJECT_ROOT / "notebooks").glob("*.ipynb"))
 
 
@@ -266,7 +266,8 @@ def test_start_run_gives_model_to_the_notebooks_job_only(clean_env, tmp_path):
 
 def test_the_model_of_a_run_is_its_jobs(profile, tmp_path):
     assert [Run(profile, n, tmp_path).model for n in NOTEBOOKS] == ["tiny-model", "tiny-model", "tiny-bi",
-                                                                     "tiny-bi + tiny-model", "tiny-bi + tiny-model"]
+                                                                     "tiny-bi + tiny-model", "tiny-bi + tiny-model",
+                                                                     "tiny-model"]
     with pytest.raises(ValueError, match="this Run has no notebook"):
         Run(profile, root=tmp_path).model
 

@@ -306,13 +306,14 @@ def test_a_published_notebook_keeps_no_progress_bar_of_forward_in_batches(tmp_pa
 
 def test_notebook_parameters_give_each_notebook_its_jobs_models(tmp_path, monkeypatch):
     profile = dataclasses.replace(PROFILES["smoke"], cross_model="cross/m", bi_model="bi/m")
-    first, second, bi, last, rerankers = NOTEBOOKS
+    first, second, bi, last, rerankers, levers = NOTEBOOKS
     assert runner.notebook_parameters(first, profile) == {"PROFILE": "smoke", "MODEL": "cross/m"}
     assert runner.notebook_parameters(second, profile)["MODEL"] == "cross/m"
     assert runner.notebook_parameters(bi, profile)["MODEL"] == "bi/m"
     assert runner.notebook_parameters(last, profile) == {"PROFILE": "smoke", "CROSS_MODEL": "cross/m",
                                                           "BI_MODEL": "bi/m"}  # 04: both, each by its job
     assert runner.notebook_parameters(rerankers, profile) == runner.notebook_parameters(last, profile)
+    assert runner.notebook_parameters(levers, profile) == {"PROFILE": "smoke", "MODEL": "cross/m"}
     monkeypatch.chdir(tmp_path)
     assert runner.notebook_parameters(first, profile, Path("mine.jsonl"))["DATA"] == str(tmp_path / "mine.jsonl")
 

@@ -1,7 +1,8 @@
 """Levers on a small cross-encoder's accuracy: both sentence orders, R-Drop, a joint classification + regression
 head, distillation from an ensemble, and averaging models trained with different seeds.
 
-``python -m experiments.levers`` measures each lever over seeds with them; docs/levers.md shows the table.
+Taught in notebook 06 (its cells marked ``#@save textsim/levers.py``); ``python -m experiments.levers`` measures
+each lever over seeds with them (docs/levers.md).
 """
 from __future__ import annotations
 

@@ -126,6 +126,19 @@ def test_the_committed_levers_cover_every_lever_and_the_combination_over_three_s
     assert all(r["settings"] == chosen for r in record["rows"] if r["lever"] == "combination")
 
 
+def test_notebook_06_trains_the_combination_the_levers_record_chose(local_summary):
+    """Notebook 06 trains, once, the settings results/local/levers.json's validation rows chose, and reports its
+    paired test gain over notebook 01's model with an interval around it."""
+    record = json.loads((LOCAL.results_dir / lever_experiment.FILE).read_text(encoding="utf-8"))
+    result = local_summary["notebooks"]["06_accuracy_levers"]
+    assert result["combination"] == record["combination_settings"]
+    assert result["both_orders_at_prediction"] == bool(record["combination_settings"].get("both_orders"))
+    mean, low, high = result["paired_gain_over_01"]
+    assert low <= mean <= high
+    first = local_summary["notebooks"]["01_cross_encoder_classification"]["rows"][0]
+    assert abs(result["rows"][0]["accuracy"] - first["accuracy"]) < 0.05  # it trained: no collapse to one class
+
+
 def test_the_levers_page_table_is_the_committed_record():
     record = json.loads((LOCAL.results_dir / lever_experiment.FILE).read_text(encoding="utf-8"))
     page = (PROJECT_ROOT / "docs" / "levers.md").read_text(encoding="utf-8")

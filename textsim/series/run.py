@@ -16,14 +16,15 @@ from .results import library_versions, read_json, write_json
 
 # The series, in the order it is read and run.
 NOTEBOOKS = ("01_cross_encoder_classification", "02_cross_encoder_regression", "03_bi_encoder",
-             "04_retrieve_and_rerank", "05_rerankers_for_ranking")
+             "04_retrieve_and_rerank", "05_rerankers_for_ranking", "06_accuracy_levers")
 # The models a notebook saves for later notebooks: name -> (notebook, sub-folder of its model folder).
 TRAINED_MODELS = {recipe.saved_as: (recipe.notebook, recipe.part) for recipe in RECIPES.values()}
 # The jobs whose base models a run starts from: each recipe's notebook and its training command, and notebooks 04
 # and 05 (their retriever and rerankers).
 JOBS = {**{recipe.notebook: (recipe.job,) for recipe in RECIPES.values()},
         **{recipe.command_run: (recipe.job,) for recipe in RECIPES.values()},
-        "04_retrieve_and_rerank": ("bi", "cross"), "05_rerankers_for_ranking": ("bi", "cross")}
+        "04_retrieve_and_rerank": ("bi", "cross"), "05_rerankers_for_ranking": ("bi", "cross"),
+        "06_accuracy_levers": ("cross",)}
 
 
 @dataclasses.dataclass(frozen=True)
