@@ -54,13 +54,13 @@ def pair_probability(logits: torch.Tensor) -> torch.Tensor:
 def task_loss(logits, labels, teacher=None, distill: float = 0.0):
     """Cross-entropy on the first two logits; + MSE of logit 3 against the 0/1 label for the joint head;
     with a teacher, ``distill`` of the cross-entropy moves from the gold label to the teacher's P(相似)."""
-    gold = F.cross_entropy(logits[:, :2], labels)
+    loss = F.cross_entropy(logits[:, :2], labels)
     if teacher is not None and distill:
         soft = torch.stack([1 - teacher, teacher], dim=-1).to(logits.dtype)
-        gold = (1 - distill) * gold + distill * -(soft * logits[:, :2].log_softmax(-1)).sum(-1).mean()
+        loss = (1 - distill) * loss + distill * -(soft * logits[:, :2].log_softmax(-1)).sum(-1).mean()
     if logits.shape[-1] == 3:
-        gold = gold + F.mse_loss(logits[:, 2], labels.to(logits.dtype))
-    return gold
+        loss = loss + F.mse_loss(logits[:, 2], labels.to(logits.dtype))
+    return loss
 
 
 def symmetric_kl(first, second):
