@@ -3,9 +3,9 @@ than of the lesson, and a README a newcomer reads in two minutes.
 
 How the prose is counted: a notebook's markdown cells without fenced code; sentences end at 。！？ or a line break
 and count when they hold a CJK character. A sentence is about runs, profiles or machines when, outside backticks
-and link targets, it names one (``RUN_TALK``). The limits are the ones the series set itself: code lines of all
-notebooks at most 367 a notebook on average (notebooks 01-05 were cut to 1,835 lines), at most about 4,000 CJK characters of prose per notebook, at most 5% of the sentences
-about runs, profiles or machines, none about the project's own history.
+and link targets, it names one (``RUN_TALK``). The limits are the ones the series set itself: at most 367 code
+lines a notebook on average (notebooks 01-05 were cut to 1,835 lines), at most about 4,000 CJK characters of prose
+per notebook, at most 5% of the sentences about runs, profiles or machines, none about the project's own history.
 """
 import json
 import re
